@@ -1,0 +1,3 @@
+from memfix.cli import main
+
+main()

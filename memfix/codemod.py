@@ -1,0 +1,121 @@
+"""The base class of every codemod, and the values its examples are written in.
+
+A codemod is a libcst transformer with a name, a message, a fix safety and
+before/after examples. It reports findings with `report()` before it edits, so a
+`# memfix: ignore[name]` comment on the line can silence the finding and the edit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+from libcst.metadata import PositionProvider, ProviderT
+
+from memfix.config import Settings
+from memfix.results import Finding, Fix
+
+__all__ = ["Codemod", "Context", "Fix", "Invalid", "SkipFile", "Valid"]
+
+_SUPPRESSION = re.compile(r"#\s*memfix:\s*ignore(?:\[(?P<names>[^\]]*)\])?")
+
+
+@dataclass(frozen=True, slots=True)
+class Valid:
+    """Code the codemod must leave alone, with no finding."""
+
+    source: str
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """Code with a finding; `expected` is the fixed text, or None when it is report-only."""
+
+    source: str
+    expected: str | None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a codemod knows about the file it transforms."""
+
+    path: str
+    lines: Sequence[str]
+    settings: Settings = field(default_factory=Settings)
+
+
+class SkipFile(Exception):
+    """Raised by a codemod to leave the whole file alone."""
+
+
+def suppressed_names(line: str) -> frozenset[str] | None:
+    """Codemod names silenced by a comment on `line`; empty set means all; None means none."""
+    match = _SUPPRESSION.search(line)
+    if match is None:
+        return None
+    names = match.group("names")
+    if names is None:
+        return frozenset()
+    return frozenset(name.strip() for name in names.split(",") if name.strip())
+
+
+class Codemod(cst.CSTTransformer):
+    """A transform for one bug family; subclasses set the class attributes below."""
+
+    NAME: ClassVar[str] = ""
+    MESSAGE: ClassVar[str] = ""
+    FIX: ClassVar[Fix] = Fix.NONE
+    # Bytes a file must contain for this codemod to have anything to do (any of them).
+    VOCABULARY: ClassVar[tuple[bytes, ...]] = ()
+    VALID: ClassVar[list[Valid]] = []
+    INVALID: ClassVar[list[Invalid]] = []
+    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (PositionProvider,)
+
+    def __init__(self, context: Context) -> None:
+        super().__init__()
+        self.context = context
+        self.findings: list[Finding] = []
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the codemod's documentation."""
+        doc = (cls.__module__ and __import__(cls.__module__, fromlist=["_"]).__doc__) or ""
+        return doc.strip().splitlines()[0] if doc.strip() else ""
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The module docstring: what it does, why, an example, fix safety."""
+        module = __import__(cls.__module__, fromlist=["_"])
+        return (module.__doc__ or "").strip()
+
+    def is_suppressed(self, line: int) -> bool:
+        if not 1 <= line <= len(self.context.lines):
+            return False
+        names = suppressed_names(self.context.lines[line - 1])
+        return names is not None and (not names or self.NAME in names)
+
+    def report(self, node: cst.CSTNode, message: str, *, fixed: bool) -> bool:
+        """Record a finding at `node` (from the original tree).
+
+        Returns False when a suppression comment silences it: the caller must not edit.
+        """
+        position = self.get_metadata(PositionProvider, node).start
+        if self.is_suppressed(position.line):
+            return False
+        self.findings.append(
+            Finding(
+                codemod=self.NAME,
+                message=message,
+                line=position.line,
+                column=position.column + 1,
+                fix=self.FIX,
+                fixed=fixed and self.FIX is not Fix.NONE,
+                applied=False,
+            )
+        )
+        return True

@@ -1,0 +1,73 @@
+"""Which files a run looks at."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from memfix import git
+from memfix.config import Settings
+from memfix.errors import MissingPathError
+
+
+def discover(paths: Sequence[Path], settings: Settings) -> list[Path]:
+    """The Python files under `paths`, sorted, each once.
+
+    A file named on the command line is always taken; folders are walked (inside a git
+    work tree, git's own list is used, so ignored files stay out) minus the excludes.
+    Raises MissingPathError for a path that does not exist.
+    """
+    patterns = (*settings.extend_exclude, *settings.exclude)
+    found: dict[Path, None] = {}
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise MissingPathError(str(path))
+        if not path.is_dir():
+            found[path] = None
+            continue
+        root = path.resolve()
+        for candidate in _walk(path):
+            relative = candidate.relative_to(path) if _is_below(candidate, path) else candidate
+            if candidate.suffix != ".py" or is_excluded(relative, patterns):
+                continue
+            if candidate.is_symlink() and not _is_below(candidate.resolve(), root):
+                continue  # a link out of the tree the user named is not followed
+            if candidate.is_file():
+                found[candidate] = None
+    return sorted(found)
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    root = git.work_tree_root(folder)
+    if root is not None:
+        base = folder.resolve()
+        for listed in git.listed_files(root, folder):
+            yield folder / listed.relative_to(base)
+        return
+    for current, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            yield Path(current) / name
+
+
+def is_excluded(relative: Path, patterns: Sequence[str]) -> bool:
+    """Whether a path matches an exclude glob: a bare name matches any part of the path."""
+    parts = relative.parts
+    text = relative.as_posix()
+    for pattern in patterns:
+        if "/" in pattern:
+            if fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(text, pattern.rstrip("/") + "/*"):
+                return True
+        elif any(fnmatch.fnmatch(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def _is_below(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True

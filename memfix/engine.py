@@ -1,0 +1,149 @@
+"""The pure core: text in, new text and findings out."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from memfix import prefilter
+from memfix.codemod import Codemod, Context, SkipFile
+from memfix.config import Settings
+from memfix.decode import DecodeError, decode_source
+from memfix.diff import unified_diff
+from memfix.results import FileResult, Finding, Fix, Status
+from memfix.validate import validation_error
+
+MAX_PASSES = 4
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def fix_bytes(
+    data: bytes, *, path: str, codemods: Sequence[type[Codemod]], settings: Settings
+) -> FileResult:
+    """Decode a file's bytes, prefilter them, and run `fix_source` when they may matter."""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        decoded = decode_source(data)
+    except DecodeError as error:
+        return FileResult(
+            path, "", "", "", (), Status.FAILED, f"cannot decode: {error}", digest=digest
+        )
+    if settings.prefilter and not prefilter.is_candidate(data, prefilter.vocabulary(codemods)):
+        result = _unchanged(path, decoded.text, ())
+    else:
+        result = fix_source(decoded.text, path=path, codemods=codemods, settings=settings)
+    return replace(result, encoding=decoded.encoding, bom=decoded.bom, digest=digest)
+
+
+def fix_source(
+    source: str, *, path: str, codemods: Sequence[type[Codemod]], settings: Settings
+) -> FileResult:
+    """Run the selected codemods over one file's text, to a fixpoint.
+
+    Never raises for a problem in the file: a parse error, a crashing codemod or output
+    that fails validation comes back as a FAILED result with `before` untouched.
+    """
+    try:
+        original = cst.parse_module(source)
+    except Exception as error:  # libcst raises more than ParserSyntaxError on odd input
+        return _failed(path, source, _parse_problem(source, path, error))
+
+    module, text = original, source
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    pending: list[str] = []
+    changed_by: list[str] = []
+    for pass_number in range(MAX_PASSES):
+        start_of_pass = text
+        for codemod_class in codemods:
+            codemod = codemod_class(Context(path, _NEWLINE.split(text), settings))
+            try:
+                new_module = MetadataWrapper(module, unsafe_skip_copy=module is original).visit(
+                    codemod
+                )
+            except SkipFile:
+                continue
+            except RecursionError:
+                return _failed(path, source, "too deeply nested for memfix to analyse")
+            except Exception as error:
+                message = f"internal error in {codemod_class.NAME}: {type(error).__name__}: {error}"
+                return _failed(path, source, message, internal=True)
+            new_text = new_module.code if new_module is not module else text
+            applies = _applies(codemod_class.FIX, settings)
+            for finding in codemod.findings:
+                key = (finding.codemod, finding.message)
+                if pass_number > 0 and key in seen:
+                    continue
+                seen.add(key)
+                findings.append(replace(finding, applied=finding.fixed and applies))
+            if new_text == text:
+                continue
+            if applies:
+                module, text = new_module, new_text
+                changed_by.append(codemod_class.NAME)
+            elif codemod_class.FIX is Fix.UNSAFE and pass_number == 0:
+                pending.append(unified_diff(text, new_text, path))
+        if text == start_of_pass:
+            break
+
+    findings.sort(key=lambda f: (f.line, f.column, f.codemod))
+    if text == source:
+        return _unchanged(path, source, tuple(findings), "".join(pending))
+    problem = validation_error(original, text, path)
+    if problem is not None:
+        names = ", ".join(dict.fromkeys(changed_by))
+        return _failed(
+            path,
+            source,
+            f"fix by {names} rejected: {problem}",
+            internal=True,
+            findings=tuple(replace(f, applied=False) for f in findings),
+        )
+    return FileResult(
+        path,
+        source,
+        text,
+        unified_diff(source, text, path),
+        tuple(findings),
+        Status.CHANGED,
+        pending_diff="".join(pending),
+    )
+
+
+def _parse_problem(source: str, path: str, error: Exception) -> str:
+    """One line on why the file does not parse, located by Python's own parser when it can."""
+    try:
+        compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as syntax:
+        return f"syntax error at line {syntax.lineno}, column {syntax.offset}: {syntax.msg}"
+    except (ValueError, RecursionError, MemoryError) as other:
+        return f"cannot parse: {other}"
+    detail = " ".join(str(error).split())
+    return f"libcst cannot parse this file: {detail}"
+
+
+def _applies(fix: Fix, settings: Settings) -> bool:
+    return fix is Fix.SAFE or (fix is Fix.UNSAFE and settings.unsafe_fixes)
+
+
+def _unchanged(
+    path: str, source: str, findings: tuple[Finding, ...], pending: str = ""
+) -> FileResult:
+    return FileResult(path, source, source, "", findings, Status.UNCHANGED, pending_diff=pending)
+
+
+def _failed(
+    path: str,
+    source: str,
+    error: str,
+    *,
+    internal: bool = False,
+    findings: tuple[Finding, ...] = (),
+) -> FileResult:
+    return FileResult(path, source, source, "", findings, Status.FAILED, error, internal)

@@ -1,0 +1,60 @@
+"""The JSON report: a versioned document for tools (schema version 1).
+
+{"version": 1, "tool": "memfix", "memfix_version": str,
+ "files": [{"path", "status", "error", "diff", "pending_diff",
+            "findings": [{"codemod", "message", "line", "column",
+                          "fix": "safe"|"unsafe"|"none", "fixable", "applied"}]}],
+ "summary": {"files", "changed", "failed", "findings", "exit_code"}}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from memfix import __version__
+from memfix.report import exit_code
+from memfix.results import FileResult, Status
+
+SCHEMA_VERSION = 1
+
+
+def to_json(results: Sequence[FileResult]) -> str:
+    files: list[dict[str, Any]] = [
+        {
+            "path": r.path,
+            "status": r.status.value,
+            "error": r.error,
+            "diff": r.diff,
+            "pending_diff": r.pending_diff,
+            "findings": [
+                {
+                    "codemod": f.codemod,
+                    "message": f.message,
+                    "line": f.line,
+                    "column": f.column,
+                    "fix": f.fix.value,
+                    "fixable": f.fixable,
+                    "applied": f.applied,
+                }
+                for f in r.findings
+            ],
+        }
+        for r in results
+        if r.findings or r.status is not Status.UNCHANGED
+    ]
+    document = {
+        "version": SCHEMA_VERSION,
+        "tool": "memfix",
+        "memfix_version": __version__,
+        "files": files,
+        "summary": {
+            "files": len(results),
+            "changed": sum(r.changed for r in results),
+            "failed": sum(r.failed for r in results),
+            "findings": sum(len(r.findings) for r in results),
+            "exit_code": exit_code(results),
+        },
+    }
+    return json.dumps(document, indent=2) + "\n"

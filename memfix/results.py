@@ -1,0 +1,68 @@
+"""The frozen values the pure core returns: findings and per-file results."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Fix(enum.Enum):
+    """How far a codemod's rewrite may be trusted (as in ruff)."""
+
+    SAFE = "safe"  # keeps every public signature: applied by `apply`
+    UNSAFE = "unsafe"  # changes a signature or a return shape: needs --unsafe-fixes
+    NONE = "none"  # report only
+
+
+class Status(enum.Enum):
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not analysed (too large); `error` says why
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem a codemod found, at a 1-based line and column of the original text."""
+
+    codemod: str
+    message: str
+    line: int
+    column: int
+    fix: Fix
+    fixed: bool  # an edit comes with it
+    applied: bool  # that edit is part of the result's `after`
+
+    @property
+    def fixable(self) -> bool:
+        return self.fixed and self.fix is not Fix.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """What memfix makes of one file.
+
+    `before` is the decoded text as read, `after` the text to write (equal to `before`
+    unless status is CHANGED). `pending_diff` shows the unsafe fixes left out of `after`.
+    """
+
+    path: str
+    before: str
+    after: str
+    diff: str
+    findings: tuple[Finding, ...]
+    status: Status
+    error: str | None = None
+    internal: bool = False  # the error is memfix's own fault, not the file's
+    pending_diff: str = ""
+    encoding: str = "utf-8"
+    bom: bool = False
+    digest: str = field(default="", compare=False)
+
+    @property
+    def changed(self) -> bool:
+        return self.status is Status.CHANGED
+
+    @property
+    def failed(self) -> bool:
+        return self.status is Status.FAILED

@@ -1,0 +1,246 @@
+"""The command line, through typer's CliRunner: exit code first, then output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from memfix import __version__, cli
+from memfix.cli import app
+from tests.test_behaviour import PROGRAM
+
+BROKEN_SYNTAX = "def broken(:\n    pass\n"
+LATIN1 = "x = 'caf\xe9'\n".encode("latin-1")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder with one fixable file and one clean file, as the current folder."""
+    (tmp_path / "bot.py").write_text(PROGRAM, encoding="utf-8")
+    (tmp_path / "clean.py").write_text("import langchain_core\nx = 1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args), input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.glob("*.py"))}
+
+
+def test_version() -> None:
+    code, out, _ = invoke("--version")
+    assert code == 0
+    assert out == f"memfix {__version__}\n"
+
+
+def test_no_arguments_prints_help() -> None:
+    code, out, _ = invoke()
+    assert code in (0, 2)
+    assert "check" in out and "apply" in out
+
+
+def test_check_reports_findings_and_exits_1(project: Path) -> None:
+    before = snapshot(project)
+    code, out, err = invoke("check")
+    assert code == 1
+    assert out == (
+        "bot.py:8:14: per-call-state ConversationBufferMemory 'memory' is rebuilt on every "
+        "call of ask(), so each turn starts empty [*]\n"
+    )
+    assert "Found 1 finding in 1 file (1 fixable with `memfix apply`)." in err
+    assert snapshot(project) == before
+
+
+def test_check_clean_exits_0(project: Path) -> None:
+    code, out, err = invoke("check", "clean.py")
+    assert code == 0
+    assert out == ""
+    assert "All clean: 1 file checked." in err
+
+
+def test_check_json(project: Path) -> None:
+    code, out, _ = invoke("check", "--format", "json")
+    assert code == 1
+    document = json.loads(out)
+    assert document["version"] == 1
+    assert document["summary"]["findings"] == 1
+    [entry] = document["files"]
+    assert entry["path"] == "bot.py"
+    assert entry["findings"][0]["codemod"] == "per-call-state"
+    assert entry["findings"][0]["fix"] == "safe"
+
+
+def test_dry_run_prints_diff_and_writes_nothing(project: Path) -> None:
+    before = snapshot(project)
+    code, out, _ = invoke("apply", "--dry-run")
+    assert code == 1
+    assert out.startswith("--- a/bot.py\n+++ b/bot.py\n")
+    assert "-    memory = ConversationBufferMemory()\n" in out
+    assert "+memory = ConversationBufferMemory()\n" in out
+    assert snapshot(project) == before
+
+
+def test_dry_run_on_clean_code_exits_0(project: Path) -> None:
+    code, out, _ = invoke("apply", "--dry-run", "clean.py")
+    assert (code, out) == (0, "")
+
+
+def test_apply_yes_writes_what_dry_run_showed(project: Path) -> None:
+    _, diff, _ = invoke("apply", "--dry-run")
+    shadow = project / "shadow"
+    shadow.mkdir()
+    (shadow / "bot.py").write_text(PROGRAM, encoding="utf-8")
+    subprocess.run(
+        ["git", "apply", "--directory=shadow", "-"], input=diff.encode(), cwd=project, check=True
+    )
+    code, _, err = invoke("apply", "--yes", "bot.py", "clean.py")
+    assert code == 0, err
+    assert "Fixed 1 file." in err
+    assert (project / "bot.py").read_bytes() == (shadow / "bot.py").read_bytes()
+    before = snapshot(project)
+    assert invoke("apply", "--yes", "bot.py")[0] == 0
+    assert snapshot(project) == before
+
+
+def test_apply_without_terminal_writes_nothing(project: Path) -> None:
+    before = snapshot(project)
+    code, out, err = invoke("apply")
+    assert code == 1
+    assert "no terminal to confirm" in err
+    assert out.startswith("--- a/bot.py")
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize(
+    ("answers", "written"),
+    [("y\n", True), ("n\n", False), ("a\n", True), ("q\n", False), ("maybe\ny\n", True)],
+    ids=["yes", "no", "all", "quit", "asks again"],
+)
+def test_apply_asks_before_writing(
+    project: Path, monkeypatch: pytest.MonkeyPatch, answers: str, written: bool
+) -> None:
+    monkeypatch.setattr(cli, "_is_interactive", lambda: True)
+    code, _, err = invoke("apply", input=answers)
+    assert "Write bot.py?" in err
+    assert ((project / "bot.py").read_text("utf-8") != PROGRAM) is written
+    assert code == (0 if written else 1)
+
+
+def test_ctrl_c_during_review_exits_130(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt(path: str) -> cli._Answer:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_is_interactive", lambda: True)
+    monkeypatch.setattr(cli, "_ask", interrupt)
+    before = snapshot(project)
+    code, _, err = invoke("apply")
+    assert code == 130
+    assert "interrupted: 0 file(s) written" in err
+    assert snapshot(project) == before
+
+
+def test_bad_files_are_reported_and_left_alone(project: Path) -> None:
+    header = "from langchain.memory import ConversationBufferMemory\n"
+    (project / "syntax.py").write_text(header + BROKEN_SYNTAX, encoding="utf-8")
+    (project / "latin.py").write_bytes(LATIN1)
+    before = snapshot(project)
+    code, _, err = invoke("apply", "--yes")
+    assert code == 1
+    assert "syntax.py: error: syntax error at line 2" in err
+    assert "latin.py: error: cannot decode: not valid utf-8" in err
+    after = snapshot(project)
+    assert after["syntax.py"] == before["syntax.py"]
+    assert after["latin.py"] == before["latin.py"]
+    assert after["bot.py"] != before["bot.py"]
+
+
+def test_select_and_ignore(project: Path) -> None:
+    assert invoke("check", "--select", "per-call-state")[0] == 1
+    assert invoke("check", "--ignore", "per-call-state")[0] == 0
+    code, _, err = invoke("check", "--select", "per-call-stat")
+    assert code == 2
+    assert "error: unknown codemod 'per-call-stat' (did you mean 'per-call-state'?)" in err
+
+
+def test_exclude(project: Path) -> None:
+    code, out, _ = invoke("check", "--exclude", "bot.py", ".")
+    assert (code, out) == (0, "")
+
+
+def test_missing_path_exits_2(project: Path) -> None:
+    code, _, err = invoke("check", "nowhere")
+    assert code == 2
+    assert "error: nowhere: no such file or folder" in err
+
+
+def test_bad_config_exits_2(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.memfix]\nselekt = []\n", encoding="utf-8")
+    code, _, err = invoke("check")
+    assert code == 2
+    assert "error: [tool.memfix] selekt: unknown key (did you mean 'select'?)" in err
+
+
+def test_config_ignore_is_read(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.memfix]\nignore = ["per-call-state"]\n', encoding="utf-8"
+    )
+    assert invoke("check")[0] == 0
+
+
+def test_suppression_comment(project: Path) -> None:
+    text = PROGRAM.replace(
+        "memory = ConversationBufferMemory()",
+        "memory = ConversationBufferMemory()  # memfix: ignore[per-call-state]",
+    )
+    (project / "bot.py").write_text(text, encoding="utf-8")
+    assert invoke("check")[0] == 0
+
+
+def test_quiet_and_verbose(project: Path) -> None:
+    (project / "big.py").write_text("import langchain\n" + "x = 1\n" * 400, encoding="utf-8")
+    (project / "pyproject.toml").write_text("[tool.memfix]\nmax-file-size = 1000\n", "utf-8")
+    _, out, quiet = invoke("check", "-q")
+    assert quiet == ""
+    assert "per-call-state" in out
+    _, _, verbose = invoke("check", "-v")
+    assert "big.py: note: skipped:" in verbose
+
+
+def test_jobs_gives_the_same_output(project: Path) -> None:
+    for index in range(30):
+        (project / f"copy{index:02}.py").write_text(PROGRAM, encoding="utf-8")
+    serial = invoke("check", "--jobs", "1")
+    parallel = invoke("check", "--jobs", "2")
+    assert serial == parallel
+    assert serial[1].count("per-call-state") == 31
+
+
+def test_rules_lists_codemods() -> None:
+    code, out, _ = invoke("rules")
+    assert code == 0
+    assert "per-call-state" in out and "safe" in out
+
+
+def test_explain() -> None:
+    code, out, _ = invoke("explain", "per-call-state")
+    assert code == 0
+    assert out.startswith("# per-call-state (fix: safe)")
+    assert "## Fix safety" in out
+    assert invoke("explain", "nope")[0] == 2
+
+
+def test_console_script_runs() -> None:
+    done = subprocess.run(
+        ["memfix", "--version"], capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"memfix {__version__}"
