@@ -1,0 +1,1 @@
+"""Acme support chatbot (legacy LangChain)."""
