@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -15,6 +15,11 @@ from memfix import __version__
 from memfix.config import Backend, Settings
 from memfix.errors import MemfixError
 from memfix.results import FileResult
+
+if TYPE_CHECKING:
+    from memfix.batch import FileProgress, RepoOutcome
+
+    RepoDone = Callable[[RepoOutcome], None]
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -26,6 +31,9 @@ app = typer.Typer(
 class Format(str, enum.Enum):
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
+    GITHUB = "github"
+    MARKDOWN = "markdown"
 
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Files or folders. Default: .")]
@@ -43,6 +51,9 @@ UnsafeFixes = Annotated[
     bool, typer.Option("--unsafe-fixes", help="Also apply fixes that change a signature.")
 ]
 FormatOption = Annotated[Format, typer.Option("--format", help="Report format.")]
+Output = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+]
 Jobs = Annotated[
     int | None, typer.Option("--jobs", "-j", min=1, help="Processes to use. Default: one per core.")
 ]
@@ -81,7 +92,7 @@ def _split(values: Sequence[str] | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
-def _settings_or_exit(paths: Sequence[Path], **overrides: object) -> Settings:
+def _settings_or_exit(paths: Sequence[Path] | None, **overrides: object) -> Settings:
     from memfix.config import load_settings
 
     try:
@@ -89,6 +100,42 @@ def _settings_or_exit(paths: Sequence[Path], **overrides: object) -> Settings:
     except MemfixError as error:
         _fail(error)
     return settings.with_overrides(**overrides)
+
+
+def _default_paths(paths: list[Path] | None, settings: Settings) -> list[Path]:
+    """The paths given, else the configured `target`, else the current folder."""
+    return paths or [Path(settings.target or ".")]
+
+
+def _render(results: Sequence[FileResult], output_format: Format) -> str:
+    """The report of `results` in a machine or sharing format (not TEXT)."""
+    from memfix import registry
+
+    if output_format is Format.JSON:
+        from memfix.report.json_report import to_json
+
+        return to_json(results)
+    if output_format is Format.SARIF:
+        from memfix.report.sarif import to_sarif
+
+        return to_sarif(results, registry.all_codemods())
+    if output_format is Format.GITHUB:
+        from memfix.report.github import to_github
+
+        return to_github(results)
+    from memfix.report.markdown import to_markdown
+
+    return to_markdown(results, {c.NAME: c for c in registry.all_codemods()})
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        _fail(MemfixError(f"{output}: cannot write the report: {error.strerror or error}"))
 
 
 def _fail(error: MemfixError) -> NoReturn:
@@ -146,6 +193,7 @@ def check(
     exclude: Exclude = None,
     unsafe_fixes: UnsafeFixes = False,
     output_format: FormatOption = Format.TEXT,
+    output: Output = None,
     jobs: Jobs = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -153,12 +201,10 @@ def check(
     backend: BackendOption = None,
     session_key: SessionKey = None,
 ) -> None:
-    """Report what makes chat memory not persist; write nothing."""
+    """Report what makes chat memory not persist; write nothing but --output."""
     from memfix import report
-    from memfix.report.json_report import to_json
     from memfix.report.text import findings_text
 
-    paths = paths or [Path(".")]
     settings = _settings_or_exit(
         paths,
         select=_split(select),
@@ -170,11 +216,12 @@ def check(
         backend=backend,
         session_key=session_key,
     )
+    paths = _default_paths(paths, settings)
     results = _run(paths, settings, quiet)
-    if output_format is Format.JSON:
-        typer.echo(to_json(results), nl=False)
+    if output_format is not Format.TEXT:
+        _emit(_render(results, output_format), output)
     else:
-        typer.echo(findings_text(results), nl=False)
+        _emit(findings_text(results), output)
         _print_problems(results, verbose)
         if not quiet:
             typer.echo(report.summary(results), err=True)
@@ -184,6 +231,7 @@ def check(
 class _Answer(enum.Enum):
     YES = "y"
     NO = "n"
+    CODEMOD = "c"
     ALL = "a"
     QUIT = "q"
 
@@ -192,11 +240,12 @@ def _is_interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _ask(path: str) -> _Answer:
+def _ask(path: str, codemods: Sequence[str]) -> _Answer:
+    names = ", ".join(codemods)
     while True:
         reply = (
             typer.prompt(
-                f"Write {path}? [y]es, [n]o, [a]ll, [q]uit",
+                f"Write {path}? ({names}) [y]es, [n]o, [c] all of {names}, [a]ll, [q]uit",
                 default="n",
                 show_default=False,
                 err=True,
@@ -207,7 +256,19 @@ def _ask(path: str) -> _Answer:
         for answer in _Answer:
             if reply == answer.value:
                 return answer
-        typer.echo("answer y, n, a or q", err=True)
+        typer.echo("answer y, n, c, a or q", err=True)
+
+
+def _fixed_by(result: FileResult) -> list[str]:
+    """The codemods whose fixes make up `result.after`, in order."""
+    return list(dict.fromkeys(f.codemod for f in result.findings if f.applied))
+
+
+def _review_summary(written: Sequence[str], skipped: Sequence[str]) -> str:
+    return (
+        f"{len(written)} file(s) written: {', '.join(written) or '-'}; "
+        f"{len(skipped)} skipped: {', '.join(skipped) or '-'}"
+    )
 
 
 @app.command()
@@ -229,11 +290,9 @@ def apply(
 ) -> None:
     """Show each fix as a diff, then write it (after asking, or with --yes)."""
     from memfix import report
-    from memfix.report.json_report import to_json
     from memfix.report.text import finding_line
     from memfix.write import WriteError, write_if_unchanged
 
-    paths = paths or [Path(".")]
     settings = _settings_or_exit(
         paths,
         select=_split(select),
@@ -245,11 +304,13 @@ def apply(
         backend=backend,
         session_key=session_key,
     )
-    if output_format is Format.JSON and not (dry_run or yes):
-        _fail(MemfixError("--format json needs --dry-run or --yes (there is no one to ask)"))
+    paths = _default_paths(paths, settings)
+    if output_format is not Format.TEXT and not (dry_run or yes):
+        _fail(MemfixError(f"--format {output_format.value} needs --dry-run or --yes"))
     results = _run(paths, settings, quiet)
     changed = [result for result in results if result.changed]
     written: list[str] = []
+    skipped: list[str] = []
     ask = not (dry_run or yes)
     if ask and changed and not _is_interactive():
         typer.echo(
@@ -259,33 +320,39 @@ def apply(
         )
         dry_run = True
     write_all = yes
+    accepted: set[str] = set()  # codemods answered "all of this codemod"
     try:
-        for result in changed:
+        for number, result in enumerate(changed):
             if output_format is Format.TEXT:
                 typer.echo(result.diff, nl=False)
             if dry_run:
                 continue
-            if not write_all:
-                answer = _ask(result.path)
+            codemods = _fixed_by(result)
+            if not write_all and not (codemods and accepted.issuperset(codemods)):
+                answer = _ask(result.path, codemods)
                 if answer is _Answer.QUIT:
+                    skipped.extend(r.path for r in changed[number:])
                     break
                 if answer is _Answer.NO:
+                    skipped.append(result.path)
                     continue
                 write_all = answer is _Answer.ALL
+                if answer is _Answer.CODEMOD:
+                    accepted.update(codemods)
             try:
                 write_if_unchanged(result)
             except WriteError as error:
                 typer.echo(f"{error.path}: error: {error.problem}", err=True)
+                skipped.append(result.path)
                 continue
             written.append(result.path)
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo(
-            f"\ninterrupted: {len(written)} file(s) written: {', '.join(written) or '-'}", err=True
-        )
+        rest = [r.path for r in changed if r.path not in written and r.path not in skipped]
+        typer.echo(f"\ninterrupted: {_review_summary(written, [*skipped, *rest])}", err=True)
         raise typer.Exit(code=130) from None
 
-    if output_format is Format.JSON:
-        typer.echo(to_json(results), nl=False)
+    if output_format is not Format.TEXT:
+        typer.echo(_render(results, output_format), nl=False)
     else:
         _print_problems(results, verbose)
         for result in results:
@@ -296,9 +363,123 @@ def apply(
             if result.pending_diff and not quiet:
                 typer.echo(f"{result.path}: unsafe fix, applied with --unsafe-fixes:", err=True)
                 typer.echo(result.pending_diff, nl=False, err=True)
+        if ask and not dry_run:
+            typer.echo(f"review: {_review_summary(written, skipped)}", err=True)
         if not quiet:
             typer.echo(report.summary(results, written), err=True)
     raise typer.Exit(code=report.exit_code(results, written))
+
+
+@app.command()
+def batch(
+    repos: Annotated[
+        list[Path] | None, typer.Argument(help="Git repositories (their top folders).")
+    ] = None,
+    repos_file: Annotated[
+        Path | None, typer.Option("--repos-file", help="A file listing one repository a line.")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for each repository's patch and description.")
+    ] = Path("memfix-reviews"),
+    branch: Annotated[str, typer.Option("--branch", help="Branch to commit the fixes on.")] = (
+        "memfix/persist-memory"
+    ),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write patches and descriptions; touch no branch.")
+    ] = False,
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Migrate repositories with uncommitted changes.")
+    ] = False,
+    select: Select = None,
+    ignore: Ignore = None,
+    exclude: Exclude = None,
+    unsafe_fixes: UnsafeFixes = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Repositories migrated side by side.")
+    ] = 1,
+    quiet: Quiet = False,
+    no_prefilter: NoPrefilter = False,
+    backend: BackendOption = None,
+    session_key: SessionKey = None,
+) -> None:
+    """Migrate many git repositories: a branch, a commit, a patch and a PR description each."""
+    from memfix.batch import BatchOptions, exit_code, read_repos_file, run_batch
+
+    listed = list(repos or [])
+    if repos_file is not None:
+        try:
+            listed += read_repos_file(repos_file)
+        except MemfixError as error:
+            _fail(error)
+    if not listed:
+        _fail(MemfixError("no repositories: name them or pass --repos-file"))
+    overrides: dict[str, object] = {
+        "select": _split(select),
+        "ignore": _split(ignore),
+        "exclude": _split(exclude),
+        "unsafe_fixes": unsafe_fixes or None,
+        "prefilter": False if no_prefilter else None,
+        "backend": backend,
+        "session_key": session_key,
+    }
+    options = BatchOptions(out, branch, dry_run, allow_dirty, jobs)
+    with _batch_progress(len(listed), quiet) as (on_file, on_repo):
+        outcomes = run_batch(listed, overrides, options, progress=on_file, done=on_repo)
+    if not quiet:
+        _print_batch_table(outcomes, dry_run)
+    raise typer.Exit(code=exit_code(outcomes))
+
+
+@contextmanager
+def _batch_progress(
+    total: int, quiet: bool
+) -> Iterator[tuple[FileProgress | None, RepoDone | None]]:
+    """Two bars on stderr at a terminal, repositories and files; no-ops otherwise."""
+    import threading
+
+    if quiet or not sys.stderr.isatty():
+        yield (None, None)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    lock = threading.Lock()
+    files: dict[str, tuple[int, int]] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        repos_task = bar.add_task("repositories", total=total)
+        files_task = bar.add_task("files", total=None)
+
+        def on_file(name: str, done: int, count: int) -> None:
+            with lock:
+                files[name] = (done, count)
+                bar.update(
+                    files_task,
+                    completed=sum(d for d, _ in files.values()),
+                    total=sum(c for _, c in files.values()),
+                )
+
+        def on_repo(_outcome: RepoOutcome) -> None:
+            bar.advance(repos_task)
+
+        yield (on_file, on_repo)
+
+
+def _print_batch_table(outcomes: Sequence[RepoOutcome], dry_run: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("repo", "findings", "fixes", "branch", "status", box=None, pad_edge=False)
+    for outcome in outcomes:
+        branch = outcome.branch or ("(dry run)" if dry_run and outcome.fixes else "-")
+        status = outcome.status.value + (f": {outcome.error}" if outcome.error else "")
+        table.add_row(str(outcome.path), str(outcome.findings), str(outcome.fixes), branch, status)
+    Console(stderr=True, width=max(120, Console(stderr=True).width), soft_wrap=True).print(table)
 
 
 @app.command()

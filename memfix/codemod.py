@@ -7,7 +7,6 @@ before/after examples. It reports findings with `report()` before it edits, so a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -17,10 +16,9 @@ from libcst.metadata import PositionProvider, ProviderT
 
 from memfix.config import Settings
 from memfix.results import Finding, Fix
+from memfix.suppression import suppressed_names
 
-__all__ = ["Codemod", "Context", "Fix", "Invalid", "SkipFile", "Valid"]
-
-_SUPPRESSION = re.compile(r"#\s*memfix:\s*ignore(?:\[(?P<names>[^\]]*)\])?")
+__all__ = ["Codemod", "Context", "Fix", "Invalid", "SkipFile", "Valid", "suppressed_names"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +51,6 @@ class SkipFile(Exception):
     """Raised by a codemod to leave the whole file alone."""
 
 
-def suppressed_names(line: str) -> frozenset[str] | None:
-    """Codemod names silenced by a comment on `line`; empty set means all; None means none."""
-    match = _SUPPRESSION.search(line)
-    if match is None:
-        return None
-    names = match.group("names")
-    if names is None:
-        return frozenset()
-    return frozenset(name.strip() for name in names.split(",") if name.strip())
-
-
 class Codemod(cst.CSTTransformer):
     """A transform for one bug family; subclasses set the class attributes below."""
 
@@ -80,6 +67,8 @@ class Codemod(cst.CSTTransformer):
         super().__init__()
         self.context = context
         self.findings: list[Finding] = []
+        # (line, NAME) of each finding a suppression comment silenced
+        self.used_suppressions: set[tuple[int, str]] = set()
 
     @classmethod
     def summary(cls) -> str:
@@ -97,7 +86,10 @@ class Codemod(cst.CSTTransformer):
         if not 1 <= line <= len(self.context.lines):
             return False
         names = suppressed_names(self.context.lines[line - 1])
-        return names is not None and (not names or self.NAME in names)
+        if names is None or (names and self.NAME not in names):
+            return False
+        self.used_suppressions.add((line, self.NAME))
+        return True
 
     def report(self, node: cst.CSTNode, message: str, *, fixed: bool) -> bool:
         """Record a finding at `node` (from the original tree).

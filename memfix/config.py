@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import enum
+import fnmatch
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memfix.errors import ConfigError, did_you_mean
+
+if TYPE_CHECKING:
+    from memfix.codemod import Codemod
 
 DEFAULT_EXCLUDES = (".venv", "venv", "site-packages", "node_modules", "build", "dist", ".git")
 
@@ -28,10 +32,13 @@ class Settings:
     select: tuple[str, ...] = ()  # empty: every codemod
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    # (glob, codemod names) pairs: those codemods are skipped in the files the glob matches
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     extend_exclude: tuple[str, ...] = DEFAULT_EXCLUDES
     backend: Backend = Backend.SQLITE
     history_url_env: str = "CHAT_HISTORY_URL"
     session_key: str | None = None
+    target: str | None = None  # the folder or file checked when no path is given
     unsafe_fixes: bool = False
     prefilter: bool = True
     max_file_size: int = 1_000_000
@@ -47,9 +54,11 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "select": list,
     "ignore": list,
     "exclude": list,
+    "per-file-ignores": dict,
     "backend": str,
     "history-url-env": str,
     "session-key": str,
+    "target": str,
     "unsafe-fixes": bool,
     "max-file-size": int,
 }
@@ -70,9 +79,39 @@ def settings_from_table(table: Mapping[str, Any]) -> Settings:
             value = tuple(value)
         if key == "backend":
             value = _backend(value)
+        if key == "per-file-ignores":
+            value = _per_file_ignores(value)
         values[key.replace("-", "_")] = value
     assert {f.name for f in fields(Settings)} >= values.keys()
     return Settings(**values)
+
+
+def _per_file_ignores(table: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    pairs: list[tuple[str, tuple[str, ...]]] = []
+    for pattern, names in table.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"per-file-ignores.{pattern}", "expected a list of codemod names")
+        pairs.append((pattern, tuple(names)))
+    return tuple(pairs)
+
+
+def ignored_in(settings: Settings, path: str) -> frozenset[str]:
+    """Codemod names that `per-file-ignores` turns off for `path` (a `/`-separated path)."""
+    names: set[str] = set()
+    parts = path.split("/")
+    for pattern, ignored in settings.per_file_ignores:
+        tails = ("/".join(parts[i:]) for i in range(len(parts)))
+        if any(fnmatch.fnmatchcase(tail, pattern) for tail in tails):
+            names.update(ignored)
+    return frozenset(names)
+
+
+def codemods_for(
+    settings: Settings, codemods: Sequence[type[Codemod]], path: str
+) -> list[type[Codemod]]:
+    """The codemods to run on `path`: `codemods` less those `per-file-ignores` turns off."""
+    ignored = ignored_in(settings, path)
+    return [codemod for codemod in codemods if codemod.NAME not in ignored]
 
 
 def _backend(value: str) -> Backend:
@@ -86,7 +125,13 @@ def _backend(value: str) -> Backend:
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {list: "a list of strings", str: "a string", bool: "true or false", int: "an integer"}
+    names = {
+        list: "a list of strings",
+        dict: "a table",
+        str: "a string",
+        bool: "true or false",
+        int: "an integer",
+    }
     return names.get(expected, str(expected)) if isinstance(expected, type) else str(expected)
 
 

@@ -16,6 +16,7 @@ from memfix.codemod import Codemod, Context, SkipFile
 from memfix.config import Settings
 from memfix.decode import DecodeError, decode_source
 from memfix.diff import unified_diff
+from memfix.nesting import TOO_DEEP, nesting_problem
 from memfix.results import FileResult, Finding, Fix, Status
 from memfix.validate import validation_error
 
@@ -49,6 +50,9 @@ def fix_source(
     Never raises for a problem in the file: a parse error, a crashing codemod or output
     that fails validation comes back as a FAILED result with `before` untouched.
     """
+    too_deep = nesting_problem(source)
+    if too_deep is not None:
+        return _failed(path, source, too_deep)
     try:
         original = cst.parse_module(source)
     except Exception as error:  # libcst raises more than ParserSyntaxError on odd input
@@ -59,22 +63,26 @@ def fix_source(
     seen: set[tuple[str, str]] = set()
     pending: list[str] = []
     changed_by: list[str] = []
+    # One wrapper per tree, so that codemods reading the same tree share its metadata.
+    wrapper: MetadataWrapper | None = None
     for pass_number in range(MAX_PASSES):
         start_of_pass = text
         for codemod_class in codemods:
             codemod = codemod_class(Context(path, _NEWLINE.split(text), settings))
             try:
-                new_module = MetadataWrapper(module, unsafe_skip_copy=module is original).visit(
-                    codemod
-                )
+                if wrapper is None:
+                    wrapper = MetadataWrapper(module, unsafe_skip_copy=module is original)
+                new_module = wrapper.visit(codemod)
             except SkipFile:
                 continue
             except RecursionError:
-                return _failed(path, source, "too deeply nested for memfix to analyse")
+                return _failed(path, source, TOO_DEEP)
             except Exception as error:
                 message = f"internal error in {codemod_class.NAME}: {type(error).__name__}: {error}"
                 return _failed(path, source, message, internal=True)
-            new_text = new_module.code if new_module is not module else text
+            # A codemod edits only after reporting a fixed finding: else skip code generation.
+            edited = any(finding.fixed for finding in codemod.findings)
+            new_text = new_module.code if edited else text
             applies = _applies(codemod_class.FIX, settings)
             for finding in codemod.findings:
                 key = (finding.codemod, finding.message)
@@ -85,7 +93,7 @@ def fix_source(
             if new_text == text:
                 continue
             if applies:
-                module, text = new_module, new_text
+                module, text, wrapper = new_module, new_text, None
                 changed_by.append(codemod_class.NAME)
             elif codemod_class.FIX is Fix.UNSAFE and pass_number == 0:
                 pending.append(unified_diff(text, new_text, path))

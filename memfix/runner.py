@@ -6,11 +6,15 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from memfix import discover, registry
 from memfix.codemod import Codemod
 from memfix.config import Settings
 from memfix.results import FileResult, Status
+
+if TYPE_CHECKING:
+    from memfix.cache import Cache
 
 # Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 24
@@ -24,14 +28,20 @@ def fix_paths(
     *,
     codemods: Sequence[type[Codemod]] | None = None,
     progress: Progress | None = None,
+    cache: bool = True,
+    cache_dir: Path | None = None,
 ) -> list[FileResult]:
-    """Discover the files under `paths` and fix each one's text; writes nothing.
+    """Discover the files under `paths` and fix each one's text; writes nothing but the cache.
 
-    Results come back sorted by path, whatever the number of processes.
+    Results come back sorted by path, whatever the number of processes. The result cache
+    (`cache_dir`, default $XDG_CACHE_HOME/memfix) is off with cache=False or MEMFIX_NO_CACHE=1.
     Raises MemfixError for a bad path or codemod name.
     """
+    from memfix.cache import open_cache
+
     if codemods is None:
         codemods = registry.selected(settings.select, settings.ignore)
+    store = open_cache(codemods, settings, enabled=cache, folder=cache_dir)
     files = discover.discover(paths, settings)
     jobs = settings.jobs or os.cpu_count() or 1
     tasks = [(str(file), display_path(file)) for file in files]
@@ -39,8 +49,14 @@ def fix_paths(
     if jobs > 1 and len(tasks) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             chunk = max(1, len(tasks) // (jobs * 8))
+            count = len(tasks)
             outputs = pool.map(
-                _fix_file, tasks, [codemods] * len(tasks), [settings] * len(tasks), chunksize=chunk
+                _fix_file,
+                tasks,
+                [codemods] * count,
+                [settings] * count,
+                [store] * count,
+                chunksize=chunk,
             )
             for result in outputs:
                 results.append(result)
@@ -48,15 +64,20 @@ def fix_paths(
                     progress(len(results), len(tasks))
     else:
         for task in tasks:
-            results.append(_fix_file(task, codemods, settings))
+            results.append(_fix_file(task, codemods, settings, store))
             if progress:
                 progress(len(results), len(tasks))
     return sorted(results, key=lambda result: result.path)
 
 
 def _fix_file(
-    task: tuple[str, str], codemods: Sequence[type[Codemod]], settings: Settings
+    task: tuple[str, str],
+    codemods: Sequence[type[Codemod]],
+    settings: Settings,
+    store: Cache | None = None,
 ) -> FileResult:
+    import hashlib
+
     from memfix.engine import fix_bytes
 
     location, shown = task
@@ -69,7 +90,14 @@ def _fix_file(
             data = handle.read()
     except OSError as error:
         return _no_text(shown, Status.FAILED, f"cannot read: {error.strerror or error}")
-    return fix_bytes(data, path=shown, codemods=codemods, settings=settings)
+    if store is None:
+        return fix_bytes(data, path=shown, codemods=codemods, settings=settings)
+    cached = store.load(hashlib.sha256(data).hexdigest(), shown)
+    if cached is not None:
+        return cached
+    result = fix_bytes(data, path=shown, codemods=codemods, settings=settings)
+    store.store(result)
+    return result
 
 
 def _no_text(path: str, status: Status, error: str) -> FileResult:

@@ -15,6 +15,7 @@ from memfix.cli import app
 from tests.test_behaviour import PROGRAM
 
 BROKEN_SYNTAX = "def broken(:\n    pass\n"
+BROKEN_MEMORY = "from langchain.memory import ConversationBufferMemory\n" + BROKEN_SYNTAX
 LATIN1 = "x = 'caf\xe9'\n".encode("latin-1")
 
 
@@ -136,7 +137,7 @@ def test_apply_asks_before_writing(
 
 
 def test_ctrl_c_during_review_exits_130(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupt(path: str) -> cli._Answer:
+    def interrupt(path: str, codemods: object) -> cli._Answer:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "_is_interactive", lambda: True)
@@ -144,7 +145,7 @@ def test_ctrl_c_during_review_exits_130(project: Path, monkeypatch: pytest.Monke
     before = snapshot(project)
     code, _, err = invoke("apply")
     assert code == 130
-    assert "interrupted: 0 file(s) written" in err
+    assert "interrupted: 0 file(s) written: -; 1 skipped: bot.py" in err
     assert snapshot(project) == before
 
 
@@ -244,3 +245,92 @@ def test_console_script_runs() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.strip() == f"memfix {__version__}"
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "sarif", "github", "markdown"])
+def test_exit_codes_are_the_same_in_every_format(project: Path, output_format: str) -> None:
+    assert invoke("check", "--format", output_format)[0] == 1
+    assert invoke("check", "--format", output_format, "clean.py")[0] == 0
+    (project / "broken.py").write_text(BROKEN_MEMORY, encoding="utf-8")
+    assert invoke("check", "--format", output_format, "clean.py", "broken.py")[0] == 1
+    assert invoke("check", "--format", output_format, "nowhere")[0] == 2
+
+
+def test_output_writes_the_report_to_a_file(project: Path) -> None:
+    code, out, _ = invoke("check", "--format", "sarif", "--output", "memfix.sarif")
+    assert code == 1
+    assert out == ""
+    document = json.loads((project / "memfix.sarif").read_text("utf-8"))
+    assert document["version"] == "2.1.0"
+    assert document["runs"][0]["results"][0]["ruleId"] == "per-call-state"
+    assert invoke("check", "--output", "findings.txt")[0] == 1
+    assert (project / "findings.txt").read_text("utf-8").startswith("bot.py:8:14: per-call-state")
+
+
+def test_github_format(project: Path) -> None:
+    code, out, _ = invoke("check", "--format", "github")
+    assert code == 1
+    assert out.startswith("::warning file=bot.py,line=8,col=14,title=memfix per-call-state::")
+
+
+def test_markdown_is_the_batch_description(project: Path) -> None:
+    for command in (["init", "-q"], ["add", "bot.py", "clean.py"]):
+        subprocess.run(["git", *command], cwd=project, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x"],
+        cwd=project,
+        check=True,
+    )
+    _, markdown, _ = invoke("check", "--format", "markdown")
+    assert invoke("batch", ".", "--dry-run", "--out", "../reviews")[0] == 1
+    [description] = (project.parent / "reviews").glob("*.md")
+    body = description.read_text("utf-8").split("\n", 1)[1]
+    assert markdown.split("\n", 1)[1] == body
+    assert "## 1. `per-call-state` at `bot.py:8:14`" in body
+
+
+def test_target_is_the_default_path(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.memfix]\ntarget = "clean.py"\n', "utf-8")
+    assert invoke("check")[0] == 0
+    assert invoke("check", "bot.py")[0] == 1
+
+
+def test_review_all_of_this_codemod(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "bot2.py").write_text(PROGRAM, encoding="utf-8")
+    (project / "bot3.py").write_text(PROGRAM, encoding="utf-8")
+    monkeypatch.setattr(cli, "_is_interactive", lambda: True)
+    code, _, err = invoke("apply", input="n\nc\n")
+    assert code == 1  # bot.py was skipped
+    assert err.count("Write ") == 2  # bot3.py was written without asking
+    assert "[c] all of per-call-state" in err
+    assert (project / "bot.py").read_text("utf-8") == PROGRAM
+    assert (project / "bot2.py").read_text("utf-8") != PROGRAM
+    assert (project / "bot3.py").read_text("utf-8") != PROGRAM
+    assert "review: 2 file(s) written: bot2.py, bot3.py; 1 skipped: bot.py" in err
+
+
+def test_review_quit_lists_what_was_skipped(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "bot2.py").write_text(PROGRAM, encoding="utf-8")
+    monkeypatch.setattr(cli, "_is_interactive", lambda: True)
+    code, _, err = invoke("apply", input="y\nq\n")
+    assert code == 1
+    assert "review: 1 file(s) written: bot.py; 1 skipped: bot2.py" in err
+
+
+def test_pre_commit_hooks_run_memfix(project: Path) -> None:
+    import shlex
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    hooks = {h["id"]: h for h in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"memfix-check", "memfix-fix"}
+    for hook in hooks.values():
+        assert hook["types"] == ["python"]
+    check = shlex.split(hooks["memfix-check"]["entry"])
+    fix = shlex.split(hooks["memfix-fix"]["entry"])
+    assert check[0] == fix[0] == "memfix"
+    assert invoke(*check[1:], "bot.py", "clean.py")[0] == 1
+    assert invoke(*fix[1:], "bot.py", "clean.py")[0] == 0
+    assert (project / "bot.py").read_text("utf-8") != PROGRAM
+    assert invoke(*check[1:], "bot.py", "clean.py")[0] == 0

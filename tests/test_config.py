@@ -54,3 +54,65 @@ def test_broken_toml(tmp_path: Path) -> None:
 def test_overrides_skip_none() -> None:
     settings = Settings(select=("a",)).with_overrides(select=None, jobs=3)
     assert settings.select == ("a",) and settings.jobs == 3
+
+
+def test_per_file_ignores_pick_the_codemods_per_file() -> None:
+    from memfix.codemod import Codemod
+    from memfix.config import codemods_for, ignored_in
+    from memfix.registry import all_codemods
+
+    settings = settings_from_table(
+        {"per-file-ignores": {"tests/*.py": ["per-call-state"], "legacy/**": ["x", "y"]}}
+    )
+    assert settings.per_file_ignores == (
+        ("tests/*.py", ("per-call-state",)),
+        ("legacy/**", ("x", "y")),
+    )
+    assert ignored_in(settings, "tests/test_bot.py") == {"per-call-state"}
+    assert ignored_in(settings, "app/tests/test_bot.py") == {"per-call-state"}
+    assert ignored_in(settings, "app/bot.py") == set()
+    assert ignored_in(settings, "legacy/deep/bot.py") == {"x", "y"}
+    codemods: list[type[Codemod]] = list(all_codemods())
+    names = [c.NAME for c in codemods_for(settings, codemods, "tests/test_bot.py")]
+    assert "per-call-state" not in names and names
+    assert codemods_for(settings, codemods, "app/bot.py") == codemods
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"per-file-ignore": {}}, "unknown key (did you mean 'per-file-ignores'?)"),
+        ({"per-file-ignores": ["x"]}, "per-file-ignores: expected a table"),
+        ({"per-file-ignores": {"*.py": "x"}}, "per-file-ignores.*.py: expected a list"),
+        ({"targt": "src"}, "unknown key (did you mean 'target'?)"),
+        ({"target": 1}, "target: expected a string"),
+        ({"history_url_env": "X"}, "(did you mean 'history-url-env'?)"),
+    ],
+)
+def test_bad_new_keys(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        settings_from_table(table)
+    assert message in str(error.value)
+
+
+def test_every_documented_key_is_read(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.memfix]\n"
+        'select = ["per-call-state"]\nignore = ["in-process-history"]\nexclude = ["old"]\n'
+        'backend = "postgres"\nsession-key = "user_id"\nhistory-url-env = "DB"\n'
+        'target = "src"\nunsafe-fixes = true\n'
+        '[tool.memfix.per-file-ignores]\n"tests/*" = ["per-call-state"]\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path)
+    assert settings == Settings(
+        select=("per-call-state",),
+        ignore=("in-process-history",),
+        exclude=("old",),
+        per_file_ignores=(("tests/*", ("per-call-state",)),),
+        backend=Backend.POSTGRES,
+        session_key="user_id",
+        history_url_env="DB",
+        target="src",
+        unsafe_fixes=True,
+    )

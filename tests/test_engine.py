@@ -135,15 +135,26 @@ PROGRAMS = sorted((Path(__file__).parent / "fixtures").glob("*/*.py"))
 PROGRAMS += sorted((Path(__file__).parent.parent / "examples").rglob("*.py"))
 
 
+SELECTIONS = [all_codemods(), *([codemod] for codemod in all_codemods())]
+
+
+@pytest.mark.parametrize("unsafe_fixes", [False, True])
+@pytest.mark.parametrize("codemods", SELECTIONS, ids=lambda s: "+".join(c.NAME for c in s))
 @pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.name)
-def test_prefilter_never_changes_the_result(path: Path) -> None:
+def test_prefilter_never_changes_the_result(
+    path: Path, codemods: list[type[Codemod]], unsafe_fixes: bool
+) -> None:
     data = path.read_bytes()
     results = [
-        fix_bytes(data, path="f.py", codemods=all_codemods(), settings=Settings(prefilter=flag))
+        fix_bytes(
+            data,
+            path="f.py",
+            codemods=codemods,
+            settings=Settings(prefilter=flag, unsafe_fixes=unsafe_fixes),
+        )
         for flag in (True, False)
     ]
-    assert results[0].findings == results[1].findings
-    assert results[0].diff == results[1].diff
+    assert results[0] == results[1]
 
 
 def test_unrelated_code_is_not_parsed_or_changed() -> None:

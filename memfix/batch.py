@@ -1,0 +1,217 @@
+"""`memfix batch`: migrate many git repositories, one branch, commit, patch and description each.
+
+Per repository: refuse a dirty work tree (unless allowed), run the fixes, then either
+commit them on a new branch (hooks never run) or, with `dry_run`, build the same commit
+out of any branch. Either way `OUT/<name>.patch` (for `git am`) and `OUT/<name>.md`
+(the pull-request description) are written. A failing repository never stops the others.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from memfix import git, registry
+from memfix.codemod import Codemod
+from memfix.config import load_settings
+from memfix.decode import encode_source
+from memfix.diff import unified_diff
+from memfix.errors import MemfixError
+from memfix.report.markdown import to_markdown
+from memfix.results import FileResult, Status
+
+DEFAULT_BRANCH = "memfix/persist-memory"
+
+# (repo name, files done, files in all) after each file of a repository
+FileProgress = Callable[[str, int, int], None]
+
+
+class RepoStatus(enum.Enum):
+    CLEAN = "clean"  # nothing found
+    MIGRATED = "migrated"  # every finding fixed and committed
+    PATCHED = "patched"  # --dry-run: every finding fixed in the patch, nothing committed
+    FINDINGS = "findings"  # findings or unprocessable files left
+    FAILED = "failed"  # the repository could not be migrated at all
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    out: Path
+    branch: str = DEFAULT_BRANCH
+    dry_run: bool = False
+    allow_dirty: bool = False
+    jobs: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RepoOutcome:
+    """What `batch` made of one repository."""
+
+    name: str  # the file name used under OUT/
+    path: Path
+    status: RepoStatus
+    findings: int = 0
+    fixes: int = 0
+    branch: str | None = None
+    error: str | None = None
+    patch: Path | None = None
+    description: Path | None = None
+
+
+_UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def output_names(repos: Sequence[Path]) -> list[str]:
+    """A distinct, harmless file name per repository: no folders, `..` or odd characters."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for repo in repos:
+        base = _UNSAFE_CHARACTERS.sub("_", repo.resolve().name).strip("._-")[:80] or "repo"
+        name, number = base, 1
+        while name.lower() in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def commit_message(results: Sequence[FileResult]) -> str:
+    """The commit message: a subject, then each codemod with the fixes it made."""
+    counts = Counter(f.codemod for r in results if r.changed for f in r.findings if f.applied)
+    lines = [
+        f"- {name}: {count} {'fix' if count == 1 else 'fixes'}" for name, count in counts.items()
+    ]
+    return "memfix: persist chat memory\n\n" + "\n".join(lines) + "\n"
+
+
+def read_repos_file(path: Path) -> list[Path]:
+    """One repository per line; blank lines and `#` comments skipped; relative to the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise MemfixError(f"{path}: cannot read the list of repositories: {error}") from None
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [(path.parent / line) for line in lines if line]
+
+
+def run_batch(
+    repos: Sequence[Path],
+    overrides: dict[str, object],
+    options: BatchOptions,
+    *,
+    progress: FileProgress | None = None,
+    done: Callable[[RepoOutcome], None] | None = None,
+) -> list[RepoOutcome]:
+    """Migrate each repository (in `options.jobs` threads); outcomes in the order given."""
+    options.out.mkdir(parents=True, exist_ok=True)
+    names = output_names(repos)
+    lock = threading.Lock()
+
+    def one(repo: Path, name: str) -> RepoOutcome:
+        try:
+            outcome = migrate(repo, name, overrides, options, progress)
+        except (MemfixError, git.GitError, OSError) as error:
+            outcome = RepoOutcome(name, repo, RepoStatus.FAILED, error=str(error))
+        except Exception as error:  # one repository's bug must not stop the others
+            problem = f"internal error: {type(error).__name__}: {error}"
+            outcome = RepoOutcome(name, repo, RepoStatus.FAILED, error=problem)
+        if done:
+            with lock:
+                done(outcome)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        return list(pool.map(one, repos, names))
+
+
+def migrate(
+    repo: Path,
+    name: str,
+    overrides: dict[str, object],
+    options: BatchOptions,
+    progress: FileProgress | None = None,
+) -> RepoOutcome:
+    """Migrate one repository; raises MemfixError or GitError when it cannot."""
+    from memfix import runner
+    from memfix.write import write_if_unchanged
+
+    root = repo.resolve()
+    if not root.is_dir() or not git.is_repository(root):
+        raise MemfixError(f"{repo}: not the top folder of a git repository")
+    base = git.head(root)
+    if not options.allow_dirty and git.is_dirty(root):
+        raise MemfixError(f"{repo}: uncommitted changes; commit them or pass --allow-dirty")
+    if not options.dry_run and git.branch_exists(root, options.branch):
+        raise MemfixError(f"{repo}: branch {options.branch!r} already exists")
+    settings = load_settings(root).with_overrides(**overrides)
+    settings = settings.with_overrides(jobs=1)  # repositories already run side by side
+
+    def report(done: int, total: int) -> None:
+        if progress:
+            progress(name, done, total)
+
+    results = [_relative(r, root) for r in runner.fix_paths([root], settings, progress=report)]
+    changed = [r for r in results if r.changed]
+    findings = sum(len(r.findings) for r in results)
+    fixes = sum(f.applied for r in changed for f in r.findings)
+    left = findings - fixes + sum(r.status is Status.FAILED for r in results)
+    branch: str | None = None
+    patch: Path | None = None
+    if changed:
+        message = commit_message(results)
+        if options.dry_run:
+            contents = {r.path: encode_source(r.after, r.encoding, r.bom) for r in changed}
+            tip = git.commit_without_checkout(root, contents, message)
+        else:
+            git.create_branch(root, options.branch)
+            branch = options.branch
+            for result in changed:
+                write_if_unchanged(replace(result, path=str(root / result.path)))
+            tip = git.commit(root, [r.path for r in changed], message)
+        patch = _inside(options.out, f"{name}.patch")
+        patch.write_text(git.format_patch(root, base, tip), encoding="utf-8")
+    description = _inside(options.out, f"{name}.md")
+    description.write_text(
+        to_markdown(results, _codemods(), title=f"{repo.resolve().name}: persist chat memory"),
+        encoding="utf-8",
+    )
+    status = RepoStatus.MIGRATED if changed else RepoStatus.CLEAN
+    if changed and options.dry_run:
+        status = RepoStatus.PATCHED
+    if left:
+        status = RepoStatus.FINDINGS
+    error = "; ".join(f"{r.path}: {r.error}" for r in results if r.failed) or None
+    return RepoOutcome(name, repo, status, findings, fixes, branch, error, patch, description)
+
+
+def exit_code(outcomes: Sequence[RepoOutcome]) -> int:
+    """0 all clean or migrated, 1 findings left (a dry run fixes none), 2 a repository failed."""
+    if any(o.status is RepoStatus.FAILED for o in outcomes):
+        return 2
+    left = (RepoStatus.FINDINGS, RepoStatus.PATCHED)
+    return 1 if any(o.status in left for o in outcomes) else 0
+
+
+def _relative(result: FileResult, root: Path) -> FileResult:
+    """`result` with its path (and diff) relative to the repository root."""
+    path = Path(result.path).resolve().relative_to(root).as_posix()
+    diff = unified_diff(result.before, result.after, path) if result.changed else ""
+    return replace(result, path=path, diff=diff)
+
+
+def _inside(out: Path, file_name: str) -> Path:
+    target = (out / file_name).resolve()
+    if target.parent != out.resolve():
+        raise MemfixError(f"{file_name}: refusing to write outside {out}")
+    return target
+
+
+def _codemods() -> dict[str, type[Codemod]]:
+    return {codemod.NAME: codemod for codemod in registry.all_codemods()}

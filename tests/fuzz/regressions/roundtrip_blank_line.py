@@ -1,0 +1,4 @@
+from langchain.memory import ConversationBufferMemory
+A
+
+ 
