@@ -82,7 +82,7 @@ def run_key(codemods: Sequence[type[Codemod]], settings: Settings) -> str:
             hasher.update(Path(inspect.getfile(codemod)).read_bytes())
         except (OSError, TypeError):
             hasher.update(codemod.__qualname__.encode())
-    hasher.update(repr(replace(settings, jobs=0, target=None)).encode())
+    hasher.update(repr(replace(settings, jobs=0, default_path=None)).encode())
     return hasher.hexdigest()[:32]
 
 

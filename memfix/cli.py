@@ -103,8 +103,8 @@ def _settings_or_exit(paths: Sequence[Path] | None, **overrides: object) -> Sett
 
 
 def _default_paths(paths: list[Path] | None, settings: Settings) -> list[Path]:
-    """The paths given, else the configured `target`, else the current folder."""
-    return paths or [Path(settings.target or ".")]
+    """The paths given, else the configured `default-path`, else the current folder."""
+    return paths or [Path(settings.default_path or ".")]
 
 
 def _render(results: Sequence[FileResult], output_format: Format) -> str:

@@ -38,7 +38,7 @@ class Settings:
     backend: Backend = Backend.SQLITE
     history_url_env: str = "CHAT_HISTORY_URL"
     session_key: str | None = None
-    target: str | None = None  # the folder or file checked when no path is given
+    default_path: str | None = None  # the folder or file checked when no path is given
     unsafe_fixes: bool = False
     prefilter: bool = True
     max_file_size: int = 1_000_000
@@ -58,7 +58,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "backend": str,
     "history-url-env": str,
     "session-key": str,
-    "target": str,
+    "default-path": str,
     "unsafe-fixes": bool,
     "max-file-size": int,
 }

@@ -84,8 +84,8 @@ def test_per_file_ignores_pick_the_codemods_per_file() -> None:
         ({"per-file-ignore": {}}, "unknown key (did you mean 'per-file-ignores'?)"),
         ({"per-file-ignores": ["x"]}, "per-file-ignores: expected a table"),
         ({"per-file-ignores": {"*.py": "x"}}, "per-file-ignores.*.py: expected a list"),
-        ({"targt": "src"}, "unknown key (did you mean 'target'?)"),
-        ({"target": 1}, "target: expected a string"),
+        ({"default-pth": "src"}, "unknown key (did you mean 'default-path'?)"),
+        ({"default-path": 1}, "default-path: expected a string"),
         ({"history_url_env": "X"}, "(did you mean 'history-url-env'?)"),
     ],
 )
@@ -100,7 +100,7 @@ def test_every_documented_key_is_read(tmp_path: Path) -> None:
         "[tool.memfix]\n"
         'select = ["per-call-state"]\nignore = ["in-process-history"]\nexclude = ["old"]\n'
         'backend = "postgres"\nsession-key = "user_id"\nhistory-url-env = "DB"\n'
-        'target = "src"\nunsafe-fixes = true\n'
+        'default-path = "src"\nunsafe-fixes = true\n'
         '[tool.memfix.per-file-ignores]\n"tests/*" = ["per-call-state"]\n',
         encoding="utf-8",
     )
@@ -113,6 +113,6 @@ def test_every_documented_key_is_read(tmp_path: Path) -> None:
         backend=Backend.POSTGRES,
         session_key="user_id",
         history_url_env="DB",
-        target="src",
+        default_path="src",
         unsafe_fixes=True,
     )
