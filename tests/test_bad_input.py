@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from memfix import runner
 from memfix.cli import app
 from tests.test_behaviour import PROGRAM
 
@@ -129,15 +130,25 @@ def test_links_loops_and_folders_named_like_files(tmp_path: Path) -> None:
     assert "link_out.py" not in out and "outside.py" not in out
 
 
-def test_unreadable_file(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads every file")
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "secret.py"
     path.write_text(PROGRAM, encoding="utf-8")
-    path.chmod(0)
-    code, _, err = invoke("check", str(tmp_path))
+    (tmp_path / "good.py").write_text(PROGRAM, encoding="utf-8")
+    if os.geteuid() == 0:  # root reads every file: make the read fail instead
+        real_open = open
+
+        def refusing_open(file: object, *args: object, **kwargs: object) -> object:
+            if str(file).endswith("secret.py"):
+                raise PermissionError(13, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+        monkeypatch.setattr(runner, "open", refusing_open, raising=False)
+    else:
+        path.chmod(0)
+    code, out, err = invoke("check", str(tmp_path))
     assert code == 1
     assert "secret.py: error: cannot read" in err
+    assert "good.py:" in out  # the run went on
 
 
 def test_read_only_file_on_apply(tmp_path: Path) -> None:
