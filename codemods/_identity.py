@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
+from codemods._names import bindings
+
 IDENTITY_NAMES = frozenset(
     {"user_id", "session_id", "thread_id", "conversation_id", "chat_id", "client_id", "username"}
 )
@@ -89,6 +91,53 @@ def find_identity_in_module(
                 expression = f"{param.name.value}.{name}"
                 return Identity(expression, f"field {name!r} of {param.name.value}")
     return None
+
+
+def find_identity_in_request_data(
+    function: cst.FunctionDef, *, session_key: str | None = None
+) -> Identity | None:
+    """A per-user key read from a local that holds the request's data, else None.
+
+    `data = request.get_json()` (Flask) or `body = await request.json()` (Starlette),
+    bound once, then `data["user_id"]` or `data.get("user_id")` gives that read.
+    """
+    holders = _request_data_locals(function)
+    reads: list[tuple[str, str]] = []
+    for node in m.findall(function.body, m.Subscript(value=m.Name()) | m.Call()):
+        if isinstance(node, cst.Subscript):
+            base, key = node.value, _string_index(node)
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            base, key = node.func.value, _get_key(node)
+        else:
+            continue
+        if key is not None and isinstance(base, cst.Name) and base.value in holders:
+            reads.append((_code(node), key))
+    for name in _ranked(session_key):
+        for expression, key in reads:
+            if key == name:
+                return Identity(expression, f"{expression}, read in {function.name.value}()")
+    return None
+
+
+def _request_data_locals(function: cst.FunctionDef) -> set[str]:
+    """Locals bound exactly once to the parsed body of the request."""
+    params = set(_parameters(function))
+    counts, declares_global = bindings([function.body])
+    holders: set[str] = set()
+    for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(m.Name())])):
+        assert isinstance(assign, cst.Assign)
+        target = cst.ensure_type(assign.targets[0].target, cst.Name).value
+        value = assign.value
+        awaited = value.expression if isinstance(value, cst.Await) else None
+        func = awaited.func if isinstance(awaited, cst.Call) else None
+        parsed = _is_request_data(value) or (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "json"
+            and _is_param(func.value, params)
+        )
+        if parsed and counts.get(target) == 1 and not declares_global:
+            holders.add(target)
+    return holders
 
 
 def _ranked(session_key: str | None) -> tuple[str, ...]:

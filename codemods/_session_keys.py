@@ -216,20 +216,23 @@ def _items(
 class Tracer:
     """Follows a key's value back to its origin, within one function and the module."""
 
-    def __init__(self, module: cst.Module, qualified: QualifiedNames) -> None:
+    def __init__(
+        self, module: cst.Module, qualified: QualifiedNames, *, reruns: bool = False
+    ) -> None:
         self.module_scope = Scope(module)
         self.qualified = qualified
+        self.reruns = reruns  # the module's body runs again for every visitor (Streamlit)
 
     def trace(self, use: KeyUse, scope: Scope) -> Unstable | None:
         found = self._origin(use.value, scope, use.function, depth=0)
-        if found is None:
-            return None
-        if (
-            found.origin is Origin.PER_CALL
-            and use.loop is not None
-            and not contains(use.loop, found.maker)
-        ):
+        if found is None or use.loop is None:
+            return found
+        inside = contains(use.loop, found.maker)
+        if found.origin is Origin.PER_CALL and not inside:
             return None  # one key made before the loop: one conversation per loop
+        if found.origin is Origin.PER_PROCESS and use.function is None and inside:
+            # A script's own chat loop: made once per turn, not once per process.
+            return replace(found, origin=Origin.PER_CALL)
         return found
 
     def origin_at_module(self, value: cst.BaseExpression) -> Unstable | None:
@@ -329,6 +332,8 @@ class Tracer:
         if inner is None:
             return None
         if function is None:
+            if self.reruns and inner.origin is Origin.PER_PROCESS and inner.target is found[1]:
+                return replace(inner, local=name.value)  # made anew on every rerun
             # Made once and used once per run of a script: one conversation per run.
             return inner if inner.origin is Origin.CONSTANT else None
         text = f"{name.value} = {inner.text}"

@@ -79,3 +79,18 @@ def _state_key(
     else:
         return None
     return (state, key) if "streamlit.session_state" in qualified(state) else None
+
+
+def session_state_code(module: cst.Module) -> str | None:
+    """`st.session_state`, spelled as the script imports Streamlit; None if it does not."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Import):
+                continue
+            for alias in small.names:
+                if code(alias.name) == "streamlit":
+                    name = alias.asname.name if alias.asname else alias.name
+                    return f"{code(name)}.session_state"
+    return None

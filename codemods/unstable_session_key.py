@@ -6,10 +6,13 @@ Follows the value that reaches `config={"configurable": {"session_id": ...}}` (o
 `stream`, `astream`, `batch` and `with_config`, through local variables and one level of
 dict construction, to where it is made. It reports a fresh `uuid4()` (or `uuid1()`,
 `secrets.token_hex()`, `time.time()`) made on every call, a uuid made once per process,
-a constant, a parameter's default, and a Streamlit `st.session_state.session_id` that
+a constant, a parameter's default, a key made anew on every turn of a chat loop or
+every rerun of a Streamlit script, and a Streamlit `st.session_state.session_id` that
 is re-assigned on every rerun. It replaces the key by a stable identity already in
-reach (a `user_id` or `session_id` parameter, a request field, `gr.Request.session_hash`)
-and guards the Streamlit assignment with `if "session_id" not in st.session_state:`.
+reach (a `user_id` or `session_id` parameter, a request field, the request's parsed
+body, `gr.Request.session_hash`, Chainlit's `cl.user_session`), makes a chat loop's key
+once before the loop, and keeps a Streamlit script's key in `st.session_state`, its
+assignment guarded by `if "session_id" not in st.session_state:`.
 
 ## Why is this bad?
 The history is found by its key. A new key on every call starts a new, empty history
@@ -31,30 +34,42 @@ def reply(user_id: str, message: str) -> str:
 ```
 
 ## Fix safety
-Safe when an identity is already in reach, and for the Streamlit guard: no signature
-changes. When no identity is in reach, the fix adds a `session_id: str` parameter to
-the enclosing function (a query parameter of a FastAPI route; for a Flask route, the
-`session_id` field of the request) and passes it from the callers in the same module;
-for a parameter default, it removes the default and passes an identity from the
-callers that relied on it. These change a signature: they are unsafe, reported as such,
-and applied only with `--unsafe-fixes`. The codemod stays silent for a uuid used as a
-message or record id, for `req.session_id or str(uuid4())`, for a Streamlit assignment
-already guarded, and for a key made once before a loop (a command-line chat). It
-reports without rewriting a key used at module level, or when a caller has no
-identity to pass.
+Safe when an identity is already in reach, for a loop's key made once before the loop,
+and for the Streamlit guard: no signature changes (an `import uuid` whose last use goes
+is removed). When no identity is in reach, the fix adds a `session_id: str` parameter
+to the enclosing function (a query parameter of a FastAPI route; for a Flask route,
+the `session_id` field of the request) and passes it from the callers in the same
+module; for a parameter default, it removes the default and passes an identity from
+the callers that relied on it. These change a signature: they are unsafe, reported as
+such, and applied only with `--unsafe-fixes`. The codemod stays silent for a uuid used
+as a message or record id, for `req.session_id or str(uuid4())`, for a Streamlit
+assignment already guarded, for a key made once before a loop (a command-line chat)
+or in Chainlit's `on_chat_start` (once per chat), for the default of a history factory
+that `RunnableWithMessageHistory` always calls with the key, and for a key used by
+module-level code outside a loop, which runs once (unless in a Streamlit script). It
+reports without rewriting a constant key in a Streamlit script's body, a loop's key
+that depends on the loop, or when a caller has no identity to pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import libcst as cst
 import libcst.matchers as m
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import RemoveImportsVisitor
 from libcst.metadata import QualifiedNameProvider, QualifiedNameSource
 
-from codemods._identity import IDENTITY_NAMES, Identity, find_identity_in_module
+from codemods._identity import (
+    IDENTITY_NAMES,
+    Identity,
+    find_identity_in_module,
+    find_identity_in_request_data,
+)
 from codemods._langchain import class_of_call, web_frameworks
+from codemods._names import bindings, names_read
 from codemods._new_parameter import (
     callers,
     default_removable,
@@ -65,32 +80,43 @@ from codemods._new_parameter import (
     without_default,
 )
 from codemods._session_keys import (
+    RANDOM_SOURCES,
     KeyUse,
     Origin,
     Scope,
     Tracer,
     Unstable,
+    code,
     config_argument,
+    contains,
     key_values,
 )
-from codemods._streamlit_keys import StreamlitPlan, unguarded_session_state
+from codemods._streamlit_keys import StreamlitPlan, session_state_code, unguarded_session_state
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 from memfix.results import Fix as FixKind
 
-Edit = Callable[[cst.CSTNode], cst.CSTNode | cst.RemovalSentinel]
+Edit = Callable[[cst.CSTNode], cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]]
 
-_IMPORTS = (
-    "import uuid\n"
+_CHAT = (
     "from langchain_core.runnables.history import RunnableWithMessageHistory\n\n"
     "chat = RunnableWithMessageHistory(runnable, get_history)\n\n\n"
 )
+_IMPORTS = "import uuid\n" + _CHAT
 
 
-def _reply(params: str, key: str, extra: str = "") -> str:
+def _reply(params: str, key: str, extra: str = "", imports: str = _IMPORTS) -> str:
     return (
-        f"{_IMPORTS}def reply({params}):\n{extra}"
+        f"{imports}def reply({params}):\n{extra}"
         f'    config = {{"configurable": {{"session_id": {key}}}}}\n'
         '    return chat.invoke({"input": message}, config=config)\n'
+    )
+
+
+def _chat_loop(key: str, before: str = "") -> str:
+    return (
+        f"{_IMPORTS}def main():\n{before}    for message in sys.stdin:\n"
+        f'        config = {{"configurable": {{"session_id": {key}}}}}\n'
+        '        print(chat.invoke({"input": message}, config=config).content)\n'
     )
 
 
@@ -110,7 +136,8 @@ class UnstableSessionKey(Codemod):
     INVALID = [
         Invalid(
             _reply("user_id: str, message: str", "str(uuid.uuid4())"),
-            expected=_reply("user_id: str, message: str", "user_id"),
+            # The uuid import goes with its last use.
+            expected=_reply("user_id: str, message: str", "user_id", imports=_CHAT),
         ),
         Invalid(
             _reply("message: str", '"abc123"'),
@@ -119,16 +146,23 @@ class UnstableSessionKey(Codemod):
         ),
         # No identity in reach: the fix would change the signature.
         Invalid(_reply("message: str", "str(uuid.uuid4())"), expected=None),
+        # A command-line chat: one key per run of the loop, made before it.
+        Invalid(
+            _chat_loop("str(uuid.uuid4())"),
+            expected=_chat_loop("session_id", "    session_id = str(uuid.uuid4())\n"),
+        ),
     ]
 
     def visit_Module(self, node: cst.Module) -> bool:
         self.edits: dict[cst.CSTNode, list[Edit]] = {}
         self.module = node
-        self.web = bool(web_frameworks(node))
+        self.frameworks = web_frameworks(node)
         self.keys = IDENTITY_NAMES | {self.context.settings.session_key or "session_id"}
         self.session_name = self.context.settings.session_key or "session_id"
-        self.tracer = Tracer(node, self._qualified)
+        self.tracer = Tracer(node, self._qualified, reruns="streamlit" in self.frameworks)
         self.with_param: set[cst.FunctionDef] = set()
+        self.factories: set[str] = set()
+        self.dropped: set[str] = set()  # modules of the random sources no longer called
         finder = _KeyUses(self)
         node.visit(finder)
         self.scopes = finder.scopes
@@ -148,13 +182,21 @@ class UnstableSessionKey(Codemod):
 
     def on_leave(  # type: ignore[override]
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel:
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        result: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
         result = super().on_leave(original_node, updated_node)
         for edit in self.edits.get(original_node, ()):
             if not isinstance(result, cst.CSTNode):
                 break
             result = edit(result)
-        return result  # type: ignore[return-value]
+        return result
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        # Keep `import uuid` only where something still uses it.
+        unused = list(_imports_of(updated_node, self.dropped))
+        if not unused:
+            return updated_node
+        return RemoveImportsVisitor(CodemodContext(), unused).transform_module(updated_node)
 
     def report_kind(
         self, node: cst.CSTNode, message: str, *, fixed: bool, kind: FixKind = Fix.SAFE
@@ -172,20 +214,57 @@ class UnstableSessionKey(Codemod):
     def _allowed(self, use: KeyUse, found: Unstable) -> bool:
         """Keys that are fine where they are used."""
         if use.function is None:
-            # A script's module-level run: one conversation per run, unless a web page.
-            return not self.web and found.origin is not Origin.PER_CALL
-        return found.origin is Origin.PER_CALL and use.function.name.value == "main"
+            # Module-level code runs once per process (a script's one conversation, a web
+            # app's warm-up), except in a Streamlit script, which runs again for every visitor.
+            return "streamlit" not in self.frameworks and found.origin is not Origin.PER_CALL
+        if found.origin is Origin.DEFAULT and use.function.name.value in self.factories:
+            return True  # RunnableWithMessageHistory always passes its factory the key
+        if found.origin is Origin.PER_CALL and "chainlit.on_chat_start" in self._callbacks(
+            use.function
+        ):
+            return True  # runs once per chat: the key is made once per conversation
+        # `main()` runs once per process: one conversation per run, unless made per turn.
+        return (
+            found.origin is Origin.PER_CALL
+            and use.function.name.value == "main"
+            and not self._per_turn(use, found)
+        )
+
+    def _per_turn(self, use: KeyUse, found: Unstable) -> bool:
+        """A fresh key made inside the chat loop that uses it."""
+        return (
+            found.origin is Origin.PER_CALL
+            and use.loop is not None
+            and contains(use.loop, found.maker)
+        )
+
+    def _per_rerun(self, use: KeyUse, found: Unstable) -> bool:
+        """A fresh key made in a Streamlit script's body, which runs again on every rerun."""
+        return (
+            use.function is None
+            and found.origin is Origin.PER_PROCESS
+            and "streamlit" in self.frameworks
+        )
 
     def _message(self, use: KeyUse, found: Unstable) -> str:
         where = f"{use.function.name.value}()" if use.function else "the module"
+        if self._per_turn(use, found):
+            where = f"the loop in {where}" if use.function else "the loop"
+            where = f"every turn of {where}"
+        elif self._per_rerun(use, found):
+            found = replace(found, origin=Origin.PER_CALL)
+            where = "every rerun of the Streamlit script"
+        else:
+            where = f"every run of {where}"
         problem = {
-            Origin.PER_CALL: f"is a new {found.text} on every run of {where}, "
+            Origin.PER_CALL: f"is a new {found.text} on {where}, "
             "so every turn starts an empty history",
             Origin.PER_PROCESS: f"is {found.text}, made once per process: every user "
             "shares one history, and it changes on restart",
             Origin.CONSTANT: f"is the constant {found.text}: every user shares one history",
             Origin.DEFAULT: f"comes from the default {found.text} of parameter "
-            f"{found.param.name.value if found.param else ''!r} of {where}: every caller "
+            f"{found.param.name.value if found.param else ''!r} of "
+            f"{use.function.name.value if use.function else ''}(): every caller "
             "that omits it shares one history",
         }[found.origin]
         return self.MESSAGE.format(key=use.key, problem=problem)
@@ -197,22 +276,125 @@ class UnstableSessionKey(Codemod):
         message = self._message(use, found)
         function = use.function
         if function is None:
-            self.report(use.value, message, fixed=False)
+            if self._per_rerun(use, found):
+                self._plan_rerun(use, found, message)
+            elif self._per_turn(use, found):
+                self._plan_hoist(use, found, message, self.tracer.module_scope, set())
+            else:
+                self.report(use.value, message, fixed=False)
             return
         if found.origin is Origin.DEFAULT:
             self._plan_default(use, found, message, function, methods)
             return
-        identity = find_identity_in_module(
-            function, self.module, session_key=self.context.settings.session_key
+        key = self.context.settings.session_key
+        identity = (
+            find_identity_in_module(function, self.module, session_key=key)
+            or find_identity_in_request_data(function, session_key=key)
+            or self._chainlit_identity(function)
         )
         if identity is not None:
             if self.report(use.value, f"{message}; use {identity.origin}", fixed=True):
-                self._replace(found, function, identity.expression)
+                expression = self._local_holding(function, found, identity.expression)
+                self._replace(found, function, expression or identity.expression)
+            return
+        if self._per_turn(use, found):
+            params = _parameter_names(function)
+            self._plan_hoist(use, found, message, self.scopes[function], params)
             return
         self._plan_parameter(use, found, message, function, methods)
 
+    def _callbacks(self, function: cst.FunctionDef) -> dict[str, cst.Attribute]:
+        """The Chainlit callbacks a function is registered as (`@cl.on_message`)."""
+        found: dict[str, cst.Attribute] = {}
+        for decorator in function.decorators:
+            callback = decorator.decorator
+            if isinstance(callback, cst.Call):
+                callback = callback.func
+            if isinstance(callback, cst.Attribute):
+                names = self._qualified(callback)
+                found.update((name, callback) for name in names if name.startswith("chainlit."))
+        return found
+
+    def _chainlit_identity(self, function: cst.FunctionDef) -> Identity | None:
+        """Chainlit's id of the chat session, in reach in every `@cl.on_...` callback."""
+        for name, callback in self._callbacks(function).items():
+            if name.startswith("chainlit.on_"):
+                expression = f'{code(callback.value)}.user_session.get("id")'
+                return Identity(expression, f"Chainlit's session id {expression}")
+        return None
+
+    def _plan_hoist(
+        self, use: KeyUse, found: Unstable, message: str, scope: Scope, params: set[str]
+    ) -> None:
+        """Make the key once, before the chat loop: one conversation per run of the loop."""
+        loop = use.loop
+        assert loop is not None
+        local = found.local
+        entry = scope.value(local) if local else None
+        name = local or self.session_name
+        in_loop = bindings([loop])[0]
+        movable = (
+            not isinstance(found.target, cst.Name)
+            and not names_read(found.target) & set(in_loop)
+            and (
+                (entry is not None and entry[1] is found.target and contains(loop, entry[0]))
+                if local
+                else not scope.counts.get(name) and name not in params
+            )
+        )
+        if not self.report(use.value, message, fixed=movable) or not movable:
+            return
+        statement = cst.parse_statement(f"{name} = {code(found.target)}\n")
+        if entry is not None:
+            self._edit(entry[0], lambda _: cst.RemovalSentinel.REMOVE)
+        else:
+            self._edit(found.target, lambda _: cst.Name(name))
+        self._edit(loop, lambda node: _before(statement, node))
+
+    def _plan_rerun(self, use: KeyUse, found: Unstable, message: str) -> None:
+        """Keep a Streamlit script's key in `st.session_state`, made once per browser session."""
+        state = session_state_code(self.module)
+        # Where the key is made: the statement of the call, or `key = uuid4()` above it.
+        statement = next((s for s in self.module.body if contains(s, found.target)), None)
+        if state is None or statement is None:
+            self.report(use.value, message, fixed=False)
+            return
+        if not self.report(use.value, f"{message}; keep it in {state}", fixed=True):
+            return
+        name = self.session_name
+        guard = cst.parse_statement(
+            f'if "{name}" not in {state}:\n    {state}.{name} = {code(found.target)}\n'
+        )
+        self._edit(found.target, lambda _: cst.parse_expression(f"{state}.{name}"))
+        self._edit(statement, lambda node: _before(guard, node))
+
+    def _local_holding(
+        self, function: cst.FunctionDef, found: Unstable, expression: str
+    ) -> str | None:
+        """A local bound once, above the key, to `expression`: `user = request.json["user"]`."""
+        scope = self.scopes[function]
+        for statement in cst.ensure_type(function.body, cst.IndentedBlock).body:
+            if contains(statement, found.target):
+                return None
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                    continue
+                target = small.targets[0].target
+                if (
+                    isinstance(target, cst.Name)
+                    and scope.value(target.value) is not None
+                    and code(small.value) == expression
+                ):
+                    return target.value
+        return None
+
     def _replace(self, found: Unstable, function: cst.FunctionDef, expression: str) -> None:
         """Make the key `expression`; drop `x = <origin>` when it would become `x = x`."""
+        if isinstance(found.maker, cst.Call):
+            made_by = self._qualified(found.maker.func) & RANDOM_SOURCES
+            self.dropped.update(name.partition(".")[0] for name in made_by)
         entry = self.scopes[function].value(found.local) if found.local else None
         if found.local == expression and entry is not None and entry[1] is found.target:
             self._edit(entry[0], lambda _: cst.RemovalSentinel.REMOVE)
@@ -356,6 +538,36 @@ class UnstableSessionKey(Codemod):
             )
 
 
+def _before(statement: cst.BaseStatement, node: cst.CSTNode) -> cst.FlattenSentinel[cst.CSTNode]:
+    """`statement`, then `node`; the blank lines and comments above `node` go above both."""
+    assert isinstance(node, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+    first = statement.with_changes(leading_lines=node.leading_lines)
+    return cst.FlattenSentinel([first, node.with_changes(leading_lines=())])
+
+
+def _imports_of(
+    module: cst.Module, packages: set[str]
+) -> Iterator[tuple[str, str | None, str | None]]:
+    """(module, name, alias) of each top-level import from one of `packages`."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if code(alias.name) in packages:
+                        yield code(alias.name), None, alias.evaluated_alias
+            elif (
+                isinstance(small, cst.ImportFrom)
+                and small.module is not None
+                and not small.relative
+                and code(small.module) in packages
+                and not isinstance(small.names, cst.ImportStar)
+            ):
+                for alias in small.names:
+                    yield code(small.module), code(alias.name), alias.evaluated_alias
+
+
 def _parameter_names(function: cst.FunctionDef) -> set[str]:
     params = function.params
     every = [*params.posonly_params, *params.params, *params.kwonly_params]
@@ -407,9 +619,31 @@ class _KeyUses(cst.CSTVisitor):
                 self.uses.append(KeyUse(key, value, node, function, loop))
             return
         name = class_of_call(self.codemod, node)
+        if name == "RunnableWithMessageHistory":
+            self.codemod.factories.update(_factory_names(node))
         if name is None or not name.endswith("ChatMessageHistory"):
             return
+        key_position = _SESSION_ID_POSITION.get(name, 0)
         for position, arg in enumerate(node.args):
             keyword = arg.keyword.value if arg.keyword else None
-            if keyword == "session_id" or (keyword is None and position == 0 and not arg.star):
+            positional = keyword is None and position == key_position and not arg.star
+            if keyword == "session_id" or positional:
                 self.uses.append(KeyUse("session_id", arg.value, node, function, loop))
+
+
+# Where a history class takes its session id when it is passed by position: first,
+# except for the Postgres history, whose first parameter is the table name.
+_SESSION_ID_POSITION = {"PostgresChatMessageHistory": 1}
+
+
+def _factory_names(call: cst.Call) -> set[str]:
+    """The name of the history factory a `RunnableWithMessageHistory(...)` is given."""
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    given = [
+        arg.value
+        for arg in call.args
+        if arg.keyword is not None and arg.keyword.value == "get_session_history"
+    ]
+    given += [positional[1].value] if len(positional) > 1 else []
+    names = {value.value for value in given if isinstance(value, cst.Name)}
+    return names | {value.attr.value for value in given if isinstance(value, cst.Attribute)}

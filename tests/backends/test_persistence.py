@@ -137,3 +137,32 @@ def test_memfix_apply_backend_writes_a_program_that_survives_a_restart(
     run_turns(path, url, (alice, FIRST))
     (second,) = run_turns(path, url, (alice, "Still there?"))
     assert FIRST in second
+
+
+@pytest.mark.parametrize("backend", [Backend.SQLITE, Backend.REDIS, Backend.POSTGRES])
+def test_the_bundled_example_survives_a_restart_with_every_codemod(
+    backend: Backend,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`memfix apply --unsafe-fixes --backend X` on examples/legacy_app/history_store.py.
+
+    Every codemod runs, as for a user: the history moves to the backend and the per-call
+    uuid key becomes a `session_id` parameter, so one user's turns survive a restart.
+    """
+    url = history_url(backend, request, tmp_path)
+    path = tmp_path / "app.py"
+    path.write_bytes((ROOT / "examples" / "legacy_app" / "history_store.py").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    args = ["apply", "--yes", "--unsafe-fixes", "--backend", backend.value, "app.py"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    fixed = path.read_text(encoding="utf-8")
+    assert "def reply(message: str, session_id: str) -> str:" in fixed
+    path.write_text(fixed + "\n\ndef ask(user, text):\n    return reply(text, user)\n")
+    alice, bob = f"alice-{uuid.uuid4().hex}", f"bob-{uuid.uuid4().hex}"
+    run_turns(path, url, (alice, FIRST), (bob, "Who am I?"))
+    second = run_turns(path, url, (alice, "Still there?"), (bob, "And me?"))
+    assert FIRST in second[0] and "Who am I?" not in second[0]
+    assert FIRST not in second[1] and "Who am I?" in second[1]
