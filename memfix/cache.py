@@ -93,7 +93,7 @@ def _encode(result: FileResult) -> dict[str, object]:
         "after": result.after,
         "diff": result.diff,
         "findings": [
-            [f.codemod, f.message, f.line, f.column, f.fix.value, f.fixed, f.applied]
+            [f.codemod, f.message, f.line, f.column, f.fix.value, f.fixed, f.applied, f.cell]
             for f in result.findings
         ],
         "status": result.status.value,
@@ -105,8 +105,17 @@ def _encode(result: FileResult) -> dict[str, object]:
 
 def _decode(raw: dict[str, object], digest: str) -> FileResult:
     findings = tuple(
-        Finding(str(c), str(m), int(line), int(column), Fix(fix), bool(fixed), bool(applied))
-        for c, m, line, column, fix, fixed, applied in raw["findings"]  # type: ignore[attr-defined]
+        Finding(
+            str(c),
+            str(m),
+            int(line),
+            int(column),
+            Fix(fix),
+            bool(fixed),
+            bool(applied),
+            None if cell is None else int(cell),
+        )
+        for c, m, line, column, fix, fixed, applied, cell in raw["findings"]  # type: ignore[attr-defined]
     )
     return FileResult(
         str(raw["path"]),

@@ -7,15 +7,20 @@ import difflib
 _NO_NEWLINE = "\\ No newline at end of file\n"
 
 
-def unified_diff(before: str, after: str, path: str, *, context: int = 3) -> str:
-    """The diff from `before` to `after`, with `a/` and `b/` paths; empty when equal."""
+def unified_diff(
+    before: str, after: str, path: str, *, context: int = 3, git_paths: bool = True
+) -> str:
+    """The diff from `before` to `after`, with `a/` and `b/` paths; empty when equal.
+
+    With git_paths=False both headers name `path` as it is (a notebook's `nb.ipynb:cell 3`).
+    """
     if before == after:
         return ""
     lines = difflib.unified_diff(
         _lines(before),
         _lines(after),
-        fromfile=f"a/{path}",
-        tofile=f"b/{path}",
+        fromfile=f"a/{path}" if git_paths else path,
+        tofile=f"b/{path}" if git_paths else path,
         n=context,
     )
     out: list[str] = []

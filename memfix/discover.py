@@ -11,9 +11,11 @@ from memfix import git
 from memfix.config import Settings
 from memfix.errors import MissingPathError
 
+SUFFIXES = (".py", ".ipynb")
+
 
 def discover(paths: Sequence[Path], settings: Settings) -> list[Path]:
-    """The Python files under `paths`, sorted, each once.
+    """The Python files and Jupyter notebooks under `paths`, sorted, each once.
 
     A file named on the command line is always taken; folders are walked (inside a git
     work tree, git's own list is used, so ignored files stay out) minus the excludes.
@@ -30,7 +32,7 @@ def discover(paths: Sequence[Path], settings: Settings) -> list[Path]:
         root = path.resolve()
         for candidate in _walk(path):
             relative = candidate.relative_to(path) if _is_below(candidate, path) else candidate
-            if candidate.suffix != ".py" or is_excluded(relative, patterns):
+            if candidate.suffix not in SUFFIXES or is_excluded(relative, patterns):
                 continue
             if candidate.is_symlink() and not _is_below(candidate.resolve(), root):
                 continue  # a link out of the tree the user named is not followed

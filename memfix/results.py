@@ -23,7 +23,11 @@ class Status(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One problem a codemod found, at a 1-based line and column of the original text."""
+    """One problem a codemod found, at a 1-based line and column of the original text.
+
+    In a notebook, `cell` is the cell's 1-based position among all its cells, and the
+    line is counted within that cell.
+    """
 
     codemod: str
     message: str
@@ -32,6 +36,13 @@ class Finding:
     fix: Fix
     fixed: bool  # an edit comes with it
     applied: bool  # that edit is part of the result's `after`
+    cell: int | None = None
+
+    @property
+    def location(self) -> str:
+        """`line:col`, or `cell N:line:col` in a notebook."""
+        place = f"{self.line}:{self.column}"
+        return place if self.cell is None else f"cell {self.cell}:{place}"
 
     @property
     def fixable(self) -> bool:

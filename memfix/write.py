@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -29,6 +30,8 @@ def write_if_unchanged(result: FileResult) -> None:
     Raises WriteError, leaving the file untouched, when it changed on disk or cannot be written.
     """
     path = Path(result.path)
+    if path.suffix == ".ipynb":
+        _check_notebook(result)
     try:
         data = encode_source(result.after, result.encoding, result.bom)
     except UnicodeEncodeError:
@@ -57,3 +60,11 @@ def write_if_unchanged(result: FileResult) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise WriteError(result.path, error.strerror or str(error)) from None
+
+
+def _check_notebook(result: FileResult) -> None:
+    """A notebook is written only as valid JSON: the last guard before its bytes go."""
+    try:
+        json.loads(result.after)
+    except (ValueError, RecursionError):
+        raise WriteError(result.path, "the rewritten notebook is not valid JSON") from None

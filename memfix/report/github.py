@@ -26,9 +26,11 @@ def to_github(results: Sequence[FileResult]) -> str:
             message = _data(
                 redact(f.message) + (" (fixable with `memfix apply`)" if f.fixable else "")
             )
-            lines.append(
-                f"::warning file={path},line={f.line},col={f.column},title={title}::{message}"
-            )
+            if f.cell is None:
+                place = f"file={path},line={f.line},col={f.column}"
+            else:  # the line is within a cell, not the file: the message names the cell
+                place, message = f"file={path}", _data(f"cell {f.cell}, line {f.line}: ") + message
+            lines.append(f"::warning {place},title={title}::{message}")
         if result.failed and result.error:
             lines.append(f"::error file={path},title=memfix::{_data(redact(result.error))}")
     return "".join(line + "\n" for line in lines)

@@ -3,7 +3,8 @@
 {"version": 1, "tool": "memfix", "memfix_version": str,
  "files": [{"path", "status", "error", "diff", "pending_diff",
             "findings": [{"codemod", "message", "line", "column",
-                          "fix": "safe"|"unsafe"|"none", "fixable", "applied"}]}],
+                          "fix": "safe"|"unsafe"|"none", "fixable", "applied",
+                          "cell" (notebooks only: 1-based; line is within the cell)}]}],
  "summary": {"files", "changed", "failed", "findings", "exit_code"}}
 """
 
@@ -15,9 +16,24 @@ from typing import Any
 
 from memfix import __version__
 from memfix.report import exit_code
-from memfix.results import FileResult, Status
+from memfix.results import FileResult, Finding, Status
 
 SCHEMA_VERSION = 1
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "codemod": f.codemod,
+        "message": f.message,
+        "line": f.line,
+        "column": f.column,
+        "fix": f.fix.value,
+        "fixable": f.fixable,
+        "applied": f.applied,
+    }
+    if f.cell is not None:
+        entry["cell"] = f.cell
+    return entry
 
 
 def to_json(results: Sequence[FileResult]) -> str:
@@ -28,18 +44,7 @@ def to_json(results: Sequence[FileResult]) -> str:
             "error": r.error,
             "diff": r.diff,
             "pending_diff": r.pending_diff,
-            "findings": [
-                {
-                    "codemod": f.codemod,
-                    "message": f.message,
-                    "line": f.line,
-                    "column": f.column,
-                    "fix": f.fix.value,
-                    "fixable": f.fixable,
-                    "applied": f.applied,
-                }
-                for f in r.findings
-            ],
+            "findings": [_finding(f) for f in r.findings],
         }
         for r in results
         if r.findings or r.status is not Status.UNCHANGED

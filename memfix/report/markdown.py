@@ -71,7 +71,7 @@ def to_markdown(
         safety = sections.get("Fix safety", finding.fix.value)
         out += [
             "",
-            f"## {number}. `{finding.codemod}` at `{result.path}:{finding.line}:{finding.column}`",
+            f"## {number}. `{finding.codemod}` at `{result.path}:{finding.location}`",
             "",
             f"**What was wrong:** {finding.message}.",
             "",

@@ -51,13 +51,11 @@ def replacements(before: str, after: str) -> list[dict[str, Any]]:
     return edits
 
 
-def _location(path: str, line: int, column: int) -> dict[str, Any]:
-    return {
-        "physicalLocation": {
-            "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
-            "region": {"startLine": line, "startColumn": column},
-        }
-    }
+def _location(path: str, line: int, column: int, *, region: bool = True) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}
+    if region:
+        location["region"] = {"startLine": line, "startColumn": column}
+    return {"physicalLocation": location}
 
 
 def to_sarif(results: Sequence[FileResult], codemods: Sequence[type[Codemod]] = ()) -> str:
@@ -69,11 +67,13 @@ def to_sarif(results: Sequence[FileResult], codemods: Sequence[type[Codemod]] = 
         for f in result.findings:
             if f.codemod not in rules:
                 rules[f.codemod] = {"id": f.codemod, "shortDescription": {"text": f.codemod}}
+            # A notebook's line is within a cell, not the file: the message names the cell.
+            where = "" if f.cell is None else f"cell {f.cell}, line {f.line}: "
             entry: dict[str, Any] = {
                 "ruleId": f.codemod,
                 "level": "warning",
-                "message": {"text": redact(f.message)},
-                "locations": [_location(result.path, f.line, f.column)],
+                "message": {"text": where + redact(f.message)},
+                "locations": [_location(result.path, f.line, f.column, region=f.cell is None)],
             }
             if f.applied and result.changed and not fix_attached:
                 fix_attached = True  # one fix per file carries every edit of that file
