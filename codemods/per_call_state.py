@@ -3,9 +3,17 @@
 ## What it does
 Finds a function that builds a LangChain memory, an in-process chat history, or a
 `ConversationChain` (which makes a memory of its own) each time it runs, and uses it
-there for one turn. In a plain module (a script, a library, a command-line tool) it
-moves that state to module scope, with the LLM, prompt and chain it needs, so every
-call continues one conversation.
+there for one turn; and the same state built at the top of a Streamlit script, which
+re-runs on every interaction. In a plain module (a script, a library, a command-line
+tool) it moves that state to module scope, with the LLM, prompt and chain it needs, so
+every call continues one conversation. In a web route, a Chainlit or Gradio callback,
+or any function of a web or UI app, module scope would be shared by every user, so the
+state gets a home per session instead: a module-level factory
+`get_session_memory(session_id)` backed by a dict (or the module's own
+`get_session_history`), called with the identity the handler already has (a
+`user_id`/`session_id` parameter or request field, `gr.Request.session_hash`, Chainlit's
+chat session id); LLMs and prompts that read no local move to module scope. In
+Streamlit the state is made once per browser session in `st.session_state`.
 
 ## Why is this bad?
 The memory is new and empty on each call: the first turn is saved into an object
@@ -14,38 +22,54 @@ This is the most common reason a LangChain chatbot "forgets".
 
 ## Example
 ```python
-def ask(question: str):
-    llm = ChatOpenAI(model="gpt-4o-mini")
+@app.post("/chat")
+def chat(user_id: str, question: str):
     memory = ConversationBufferMemory()
     chain = ConversationChain(llm=llm, memory=memory)
     return chain.invoke({"input": question})
 ```
 Use instead:
 ```python
-llm = ChatOpenAI(model="gpt-4o-mini")
-memory = ConversationBufferMemory()
-chain = ConversationChain(llm=llm, memory=memory)
+_memory_by_session = {}
 
 
-def ask(question: str):
+def get_session_memory(session_id: str):
+    if session_id not in _memory_by_session:
+        _memory_by_session[session_id] = ConversationBufferMemory()
+    return _memory_by_session[session_id]
+
+
+@app.post("/chat")
+def chat(user_id: str, question: str):
+    memory = get_session_memory(user_id)
+    chain = ConversationChain(llm=llm, memory=memory)
     return chain.invoke({"input": question})
 ```
+In a Streamlit script, `memory = ConversationBufferMemory()` becomes
+`if "memory" not in st.session_state: st.session_state.memory = ConversationBufferMemory()`
+and `memory = st.session_state.memory`.
 
 ## Fix safety
-Safe: no signature changes; the statements move unchanged to just above the function.
-Nothing that reads a parameter, or a local that does, is ever moved. The codemod
-stays silent when the state is correct as it is: re-filled from a store
-(`save_context`, `add_messages`), passed in by the caller, returned or stored
-(a factory), or used in a loop inside the function (one session per call). It reports
-without rewriting when moving would reorder side effects, clash with a module-level
-name, or need a name defined later in the module; and in a web app, UI callback or
-Streamlit script, where module scope would share one conversation between all users.
+Safe when the session identity is in reach, and for Streamlit: no signature changes;
+statements move unchanged, and the construction is replaced by a keyed call. Nothing
+that reads a parameter, or a local that does, is ever moved. When a handler has no
+identity, the fix that gives it one is unsafe (applied only with `--unsafe-fixes`):
+a FastAPI route gets a new `session_id` query parameter, a Flask route reads
+`request.json["session_id"]`, a Gradio callback gets `request: gr.Request`; clients
+must then send it. Anything else without an identity is reported, never hoisted. The
+codemod stays silent when the state is correct as it is: re-filled from a store
+(`save_context`, `add_messages`), passed in by the caller, returned or stored (a
+factory, `st.session_state`, `cl.user_session`, `app.state`), or used in a loop
+inside the function (one session per call). It reports without rewriting when moving
+would reorder side effects, clash with a module-level name (or a factory built from
+other code), or need a name defined later in the module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import libcst as cst
 import libcst.matchers as m
@@ -59,8 +83,28 @@ from codemods._edits import (
     two_blank_lines_before,
     without_blank_lines,
 )
-from codemods._langchain import class_of_call, is_in_process_state, web_frameworks
+from codemods._identity import IDENTITY_NAMES
+from codemods._langchain import (
+    MEMORY_WORDS,
+    class_of_call,
+    imported_names,
+    is_in_process_state,
+    web_frameworks,
+)
 from codemods._names import BUILTINS, bindings, names_read, parameter_names
+from codemods._sessions import (
+    dependents,
+    factory_names,
+    factory_value,
+    hands_on,
+    keyed,
+    new_identity,
+    session_factory,
+    session_identity,
+    session_state_keys,
+    streamlit_guard,
+    streamlit_name,
+)
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 
 # Calls that load saved turns into a fresh memory: the state is rebuilt, not lost.
@@ -74,25 +118,8 @@ _REFILL_METHODS = frozenset(
     }
 )
 
-# Methods that run one turn and give back an answer, not the chain.
-_TURN_METHODS = frozenset(
-    {
-        "invoke",
-        "ainvoke",
-        "run",
-        "arun",
-        "predict",
-        "apredict",
-        "call",
-        "acall",
-        "stream",
-        "astream",
-        "batch",
-        "abatch",
-        "predict_messages",
-        "__call__",
-    }
-)
+# LangChain objects that belong to one request even though they read no local.
+_PER_REQUEST_WORDS = ("Callback", "Handler", "Queue", "Memory", "History")
 
 _IMPORTS = (
     "from langchain_openai import ChatOpenAI\n"
@@ -113,17 +140,57 @@ _CANONICAL = (
 )
 
 
+def _route(body: str) -> str:
+    return f"{_IMPORTS}from fastapi import FastAPI\n\napp = FastAPI()\n\n\n{body}"
+
+
+_ROUTE_BODY = (
+    '@app.post("/chat")\n'
+    "def chat(user_id: str, question: str):\n"
+    '    llm = ChatOpenAI(model="gpt-4o-mini")\n'
+    "    memory = {memory}\n"
+    "    chain = ConversationChain(llm=llm, memory=memory)\n"
+    '    return chain.invoke({{"input": question}})\n'
+)
+_FACTORY = (
+    "_memory_by_session = {}\n\n\n"
+    "def get_session_memory(session_id: str):\n"
+    "    if session_id not in _memory_by_session:\n"
+    "        _memory_by_session[session_id] = ConversationBufferMemory()\n"
+    "    return _memory_by_session[session_id]\n"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     moved: frozenset[int]  # positions in the function body
     names: frozenset[str]
+    # Body positions whose statement is rewritten in place (keyed or guarded), and how.
+    rewritten: Mapping[int, Rewrite] = field(default_factory=dict)
+    # New module-level statements, placed above the function after the moved ones.
+    added: tuple[cst.BaseStatement, ...] = ()
+    # A new parameter that brings the identity in (an unsafe fix).
+    signature: Callable[[cst.FunctionDef], cst.FunctionDef] | None = None
+
+
+Rewrite = Callable[[cst.BaseStatement], Sequence[cst.BaseStatement]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """One state built in a function body and used there for one turn."""
+
+    index: int
+    call: cst.Call
+    kind: str
+    name: str
 
 
 class PerCallState(Codemod):
     NAME = "per-call-state"
     MESSAGE = "{kind} {name!r} is rebuilt on every call of {function}(), so each turn starts empty"
     FIX = Fix.SAFE
-    VOCABULARY = (b"Memory", b"MessageHistory", b"ConversationChain")
+    VOCABULARY = (*MEMORY_WORDS, b"ChatMessageHistory", b"ConversationChain")
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     VALID = [
@@ -134,6 +201,14 @@ class PerCallState(Codemod):
                 "    chain = ConversationChain(llm=ChatOpenAI(), memory=memory)\n"
                 "    while True:\n"
                 '        print(chain.invoke({"input": input()}))\n'
+            )
+        ),
+        # The caller owns the memory: it lives as long as the caller wants.
+        Valid(
+            _route(
+                "def chat(user_id: str, question: str, memory):\n"
+                "    chain = ConversationChain(llm=ChatOpenAI(), memory=memory)\n"
+                '    return chain.invoke({"input": question})\n'
             )
         ),
     ]
@@ -148,14 +223,66 @@ class PerCallState(Codemod):
                 '\n\ndef ask(question: str):\n    return chain.invoke({"input": question})\n'
             ),
         ),
-        # In a web app module scope is shared by every user: report, never hoist.
+        # A web handler with an identity: one memory per session, never one for all users.
+        Invalid(
+            _route(_ROUTE_BODY.format(memory="ConversationBufferMemory()")),
+            expected=_route(
+                'llm = ChatOpenAI(model="gpt-4o-mini")\n\n'
+                + _FACTORY
+                + "\n\n"
+                + _ROUTE_BODY.format(memory="get_session_memory(user_id)").replace(
+                    '    llm = ChatOpenAI(model="gpt-4o-mini")\n', ""
+                )
+            ),
+        ),
+        # No identity in reach: module scope would share one conversation; report only.
         Invalid(_program(_CANONICAL, before="from fastapi import FastAPI\n"), expected=None),
+        # The fix that adds an identity changes what clients send: unsafe.
+        Invalid(
+            _route(_ROUTE_BODY.format(memory="ConversationBufferMemory()")).replace(
+                "user_id: str, ", ""
+            ),
+            expected=_route(
+                'llm = ChatOpenAI(model="gpt-4o-mini")\n\n'
+                + _FACTORY
+                + "\n\n"
+                + _ROUTE_BODY.format(memory="get_session_memory(session_id)")
+                .replace('    llm = ChatOpenAI(model="gpt-4o-mini")\n', "")
+                .replace("user_id: str, question: str", "question: str, session_id: str")
+            ),
+            flags=("--unsafe-fixes",),
+        ),
+        # A Streamlit script re-runs on every interaction: keep the state per session.
+        Invalid(
+            "import streamlit as st\n" + _IMPORTS + "memory = ConversationBufferMemory()\n"
+            "st.write(ConversationChain(llm=ChatOpenAI(), memory=memory).run(st.chat_input()))\n",
+            expected="import streamlit as st\n"
+            + _IMPORTS
+            + 'if "memory" not in st.session_state:\n'
+            "    st.session_state.memory = ConversationBufferMemory()\n"
+            "memory = st.session_state.memory\n"
+            "st.write(ConversationChain(llm=ChatOpenAI(), memory=memory).run(st.chat_input()))\n",
+        ),
     ]
 
     def visit_Module(self, node: cst.Module) -> bool:
         self.plans: dict[int, _Plan] = {}
+        self.top_level: dict[int, Rewrite] = {}
+        self.module = node
+        self.streamlit = streamlit_name(node)
+        self.state_keys = session_state_keys(node)
+        self.factories: dict[str, str] = {}  # factory added here -> the code it builds
         web = sorted(web_frameworks(node))
         taken = set(bindings(node.body)[0])
+        self.defined = {s.name.value: s for s in node.body if isinstance(s, cst.FunctionDef)}
+        self.services = {
+            s.name.value: methods
+            for s in node.body
+            if isinstance(s, cst.ClassDef) and (methods := self._service_methods(s))
+        }
+        if self.streamlit and "streamlit" in web:
+            self._plan_streamlit_script(node)
+        self._report_dependencies(node)
         for index, statement in enumerate(node.body):
             if isinstance(statement, cst.FunctionDef):
                 known = set(bindings(node.body[:index])[0]) | BUILTINS
@@ -166,24 +293,27 @@ class PerCallState(Codemod):
         return False  # everything is decided here, on the original nodes
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        if not self.plans:
+        if not self.plans and not self.top_level:
             return updated_node
         body: list[cst.BaseStatement] = []
         for index, statement in enumerate(updated_node.body):
             plan = self.plans.get(index)
-            if plan is None or not isinstance(statement, cst.FunctionDef):
+            if index in self.top_level:
+                body.extend(self.top_level[index](statement))
+            elif plan is None or not isinstance(statement, cst.FunctionDef):
                 body.append(statement)
-                continue
-            moved, function = _split_function(statement, plan.moved, first=not body)
-            body.extend(moved)
-            body.append(function)
+            else:
+                moved, function = _split_function(statement, plan, first=not body)
+                body.extend(moved)
+                body.append(function)
         return updated_node.with_changes(body=body)
 
     def _plan(
         self, function: cst.FunctionDef, known: set[str], taken: set[str], web: Sequence[str]
     ) -> _Plan | None:
-        if function.name.value == "main" or _is_cached(function):
-            return None  # runs once per process, or its result is kept
+        once = function.name.value == "main" and not (web and function.decorators)
+        if once or _is_cached(function):
+            return None  # runs once per process (not `@cl.on_message main`), or is kept
         if not isinstance(function.body, cst.IndentedBlock):
             return None
         body = list(function.body.body)
@@ -214,18 +344,22 @@ class PerCallState(Codemod):
             return needed
 
         moved: set[int] = set()
-        reports: list[tuple[cst.Call, str, str]] = []
+        reports: list[_Found] = []
         blocked = False
         for index, (name, value) in sorted(assigned.items()):
             if not isinstance(value, cst.Call):
                 continue
-            kind = is_in_process_state(self, value)
+            service = _called_class(value, self.services)
+            kind = is_in_process_state(self, value) or service
             if kind is None or _reads_call_input(index, assigned, position, params, counts):
                 continue
-            state = _dependents(name, index, assigned)
-            if not _used_for_one_turn(body, index, state, self):
+            state = dependents(name, index, assigned)
+            if service is not None:
+                if not _only_methods_called(body[index + 1 :], name, self.services[service]):
+                    continue
+            elif not _used_for_one_turn(body, index, state, self):
                 continue
-            reports.append((value, kind, name))
+            reports.append(_Found(index, value, kind, name))
             needed = closure(index)
             if needed is None:
                 blocked = True
@@ -236,15 +370,261 @@ class PerCallState(Codemod):
                     moved |= extra
         if not reports:
             return None
+        if web:
+            return self._plan_session(function, body, assigned, reports, closure, taken, web)
         names = {assigned[i][0] for i in moved}
-        can_fix = not web and not blocked and not names & taken and _order_kept(body, moved)
-        silenced = False
-        for call, kind, name in reports:
-            message = self.MESSAGE.format(kind=kind, name=name, function=function.name.value)
-            silenced |= not self.report(call, message, fixed=can_fix)
-        if not can_fix or silenced:
+        can_fix = not blocked and not names & taken and _order_kept(body, moved)
+        if not self._report_all(function, reports, fixed=can_fix) or not can_fix:
             return None
         return _Plan(frozenset(moved), frozenset(names))
+
+    def _report_all(
+        self,
+        function: cst.FunctionDef,
+        reports: Sequence[_Found],
+        *,
+        fixed: bool,
+        kind: Fix = Fix.SAFE,
+    ) -> bool:
+        """Report each state, with the fix safety of its fix; False when a comment silences one."""
+        silenced = False
+        for found in reports:
+            message = self.MESSAGE.format(
+                kind=found.kind, name=found.name, function=function.name.value
+            )
+            if self.report(found.call, message, fixed=fixed):
+                self.findings[-1] = replace(self.findings[-1], fix=kind)
+            else:
+                silenced = True
+        return not silenced
+
+    def _plan_session(
+        self,
+        function: cst.FunctionDef,
+        body: Sequence[cst.BaseStatement],
+        assigned: dict[int, tuple[str, cst.BaseExpression]],
+        reports: Sequence[_Found],
+        closure: Callable[[int], set[int] | None],
+        taken: set[str],
+        web: Sequence[str],
+    ) -> _Plan | None:
+        """A per-session home in a handler: `st.session_state`, else a factory keyed by identity.
+
+        Module scope is never an option here: it would share one conversation between
+        every user of the handler.
+        """
+        if self.streamlit and "streamlit" in web:
+            keys = [found.name for found in reports]
+            ok = not set(keys) & self.state_keys and len(set(keys)) == len(keys)
+            if not self._report_all(function, reports, fixed=ok) or not ok:
+                return None
+            self.state_keys |= set(keys)
+            rewritten = {
+                found.index: partial(streamlit_guard, self.streamlit, found.name)
+                for found in reports
+            }
+            return _Plan(frozenset(), frozenset(), rewritten)
+        settings = self.context.settings
+        identity = session_identity(
+            function, self.module, self._qualified, session_key=settings.session_key
+        )
+        expression = identity.expression if identity else None
+        signature, kind = None, Fix.SAFE
+        if identity is None:
+            new = new_identity(
+                function, self.module, self._qualified, settings.session_key or "session_id"
+            )
+            if new is not None:
+                expression, signature, kind = new.expression, new.signature, Fix.UNSAFE
+        plan = (
+            None
+            if expression is None
+            else self._factories(body, assigned, reports, closure, taken, expression)
+        )
+        applies = plan is not None and (kind is Fix.SAFE or settings.unsafe_fixes)
+        if not self._report_all(function, reports, fixed=applies, kind=kind) or not applies:
+            return None
+        assert plan is not None
+        self.factories.update(plan[1])
+        return replace(plan[0], signature=signature)
+
+    def _factories(
+        self,
+        body: Sequence[cst.BaseStatement],
+        assigned: dict[int, tuple[str, cst.BaseExpression]],
+        reports: Sequence[_Found],
+        closure: Callable[[int], set[int] | None],
+        taken: set[str],
+        identity: str,
+    ) -> tuple[_Plan, dict[str, str]] | None:
+        """The plan that keys each state by `identity`, with the factories it adds; else None."""
+        states = {found.index for found in reports}
+        needed: set[int] = set()
+        for found in reports:
+            for read in names_read(found.call):
+                source = next((i for i, (n, _) in assigned.items() if n == read), None)
+                if source is None:
+                    continue
+                deeper = closure(source)
+                if deeper is None or deeper & states or not self._shareable(deeper, assigned):
+                    return None  # built from a local that cannot leave the handler
+                needed |= deeper
+        extra: set[int] = set()
+        for index, (_, value) in assigned.items():
+            if index in states or not isinstance(value, cst.Call):
+                continue
+            if class_of_call(self, value) is None or is_in_process_state(self, value):
+                continue
+            deeper = closure(index)
+            if deeper is not None and not deeper & states and self._shareable(deeper, assigned):
+                extra |= deeper  # an LLM or a prompt: the same for every user
+        moved = needed | extra
+        if not _order_kept(body, moved) or {assigned[i][0] for i in moved} & taken:
+            moved = needed
+        names = {assigned[i][0] for i in moved}
+        if not _order_kept(body, moved) or names & taken:
+            return None
+        added: list[cst.BaseStatement] = []
+        new: dict[str, str] = {}
+        rewritten: dict[int, Rewrite] = {}
+        for found in reports:
+            function, store = factory_names(found.name)
+            built = cst.Module([]).code_for_node(found.call)
+            made = self.factories.get(function, new.get(function))
+            if function in self.defined:
+                made = factory_value(self.defined[function])
+                if made is None and function == "get_session_history":
+                    made = built  # the module's own LangChain history factory: use it
+            if made == built:
+                pass  # made for another handler from the same code, or the module's own
+            elif {function, store} & (taken | set(self.factories) | set(new)):
+                return None
+            else:
+                new[function] = built
+                added.extend(session_factory(function, store, (), found.call))
+            call = f"{function}({identity})"
+            rewritten[found.index] = partial(_keyed_by, call)
+        return _Plan(frozenset(moved), frozenset(names), rewritten, tuple(added)), new
+
+    def _shareable(
+        self, statements: set[int], assigned: dict[int, tuple[str, cst.BaseExpression]]
+    ) -> bool:
+        """Statements that may serve every user: no per-request callback handler or queue.
+
+        A streaming `AsyncIteratorCallbackHandler` made per request, and the LLM that
+        holds it, must stay in the handler, or one user's tokens stream to another.
+        """
+        for index in statements:
+            for call in m.findall(assigned[index][1], m.Call()):
+                name = class_of_call(self, cst.ensure_type(call, cst.Call)) or ""
+                if any(word in name for word in _PER_REQUEST_WORDS):
+                    return False
+            if set(names_read(assigned[index][1])) & {"queue", "asyncio"}:
+                return False
+        return True
+
+    def _plan_streamlit_script(self, module: cst.Module) -> None:
+        """State built at the top of a Streamlit script, which re-runs on every interaction."""
+        assert self.streamlit is not None
+        counts = bindings(module.body)[0]
+        assigned = {i: f for i, s in enumerate(module.body) if (f := simple_assignment(s))}
+        for index, (name, value) in sorted(assigned.items()):
+            if not isinstance(value, cst.Call) or counts.get(name) != 1:
+                continue
+            kind = is_in_process_state(self, value)
+            if kind is None:
+                continue
+            state = dependents(name, index, assigned)
+            rest = module.body[index + 1 :]
+            if not any(names_read(s) & state for s in rest) or any(
+                _escapes(s, state) for s in rest
+            ):
+                continue  # unused, or re-filled or kept by the script itself
+            message = (
+                f"{kind} {name!r} is rebuilt on every rerun of the Streamlit script, "
+                "so each turn starts empty"
+            )
+            fixable = name not in self.state_keys
+            if self.report(value, message, fixed=fixable) and fixable:
+                self.state_keys.add(name)
+                self.top_level[index] = partial(streamlit_guard, self.streamlit, name)
+
+    def _report_dependencies(self, module: cst.Module) -> None:
+        """A FastAPI `Depends(factory)` that returns new state: FastAPI calls it per request.
+
+        Report only: the factory would need an identity of its own (a new parameter).
+        """
+        depends = m.Call(func=m.Name("Depends") | m.Attribute(attr=m.Name("Depends")))
+        names = {
+            arg.value.value
+            for call in m.findall(module, depends)
+            for arg in cst.ensure_type(call, cst.Call).args[:1]
+            if isinstance(arg.value, cst.Name)
+        }
+        for name in sorted(names & set(self.defined)):
+            function = self.defined[name]
+            if parameter_names(function.params) & IDENTITY_NAMES:
+                continue  # maybe built per user; per-call-state cannot tell
+            for node in m.findall(function.body, m.Return(value=m.Call())):
+                value = cst.ensure_type(cst.ensure_type(node, cst.Return).value, cst.Call)
+                kind = is_in_process_state(self, value)
+                if kind is not None:
+                    message = (
+                        f"{kind} returned by {name}(), a FastAPI dependency, is new on every "
+                        "request, so each turn starts empty"
+                    )
+                    self.report(value, message, fixed=False)
+
+    def _service_methods(self, cls: cst.ClassDef) -> frozenset[str]:
+        """The methods of a class whose `__init__` builds conversation state, else none."""
+        methods = {s.name.value: s for s in cls.body.body if isinstance(s, cst.FunctionDef)}
+        init = methods.get("__init__")
+        if init is None or not isinstance(init.body, cst.IndentedBlock):
+            return frozenset()
+        builds = any(
+            isinstance(small, cst.Assign)
+            and m.matches(small.targets[0].target, m.Attribute(value=m.Name("self")))
+            and isinstance(small.value, cst.Call)
+            and is_in_process_state(self, small.value)
+            for line in init.body.body
+            if isinstance(line, cst.SimpleStatementLine)
+            for small in line.body
+        )
+        refill = m.Call(func=m.Attribute(attr=m.OneOf(*map(m.Name, sorted(_REFILL_METHODS)))))
+        if not builds or m.findall(init, refill):
+            return frozenset()  # no state, or state re-filled from a store
+        return frozenset(n for n in methods if not n.startswith("_"))
+
+    def _qualified(self, node: cst.CSTNode) -> set[str]:
+        return {n.name for n in imported_names(self, node)}
+
+
+def _called_class(value: cst.Call, services: Mapping[str, frozenset[str]]) -> str | None:
+    """The service class `value` instantiates (`ChatService()`), else None."""
+    func = value.func
+    return func.value if isinstance(func, cst.Name) and func.value in services else None
+
+
+def _only_methods_called(
+    rest: Sequence[cst.BaseStatement], name: str, methods: frozenset[str]
+) -> bool:
+    """A service object is only asked questions (`bot.ask(q)`), outside any loop."""
+    if not methods:
+        return False
+    turn = m.Call(func=m.Attribute(value=m.Name(name), attr=m.OneOf(*map(m.Name, sorted(methods)))))
+    asked = 0
+    for statement in rest:
+        reads = len(m.findall(statement, m.Name(name)))
+        calls = len(m.findall(statement, turn))
+        loops = m.findall(statement, m.For() | m.While() | m.ListComp() | m.GeneratorExp())
+        if reads != calls or any(m.findall(loop, m.Name(name)) for loop in loops):
+            return False
+        asked += calls
+    return asked > 0
+
+
+def _keyed_by(call: str, statement: cst.BaseStatement) -> list[cst.BaseStatement]:
+    return [keyed(statement, call)]
 
 
 def _is_cached(function: cst.FunctionDef) -> bool:
@@ -267,17 +647,6 @@ def _reads_call_input(
             if source is None or _reads_call_input(source, assigned, position, params, counts):
                 return True
     return False
-
-
-def _dependents(
-    name: str, index: int, assigned: dict[int, tuple[str, cst.BaseExpression]]
-) -> set[str]:
-    """`name` and the names assigned after it from values that hold it (its chain)."""
-    state = {name}
-    for later, (other, value) in sorted(assigned.items()):
-        if later > index and _hands_on_or_closes_over(value, state):
-            state.add(other)
-    return state
 
 
 def _used_for_one_turn(
@@ -307,56 +676,11 @@ def _used_for_one_turn(
     return used
 
 
-def _hands_on(expression: cst.BaseExpression, state: set[str]) -> bool:
-    """Whether evaluating `expression` gives out the state itself or something holding it.
-
-    `chain.invoke(x)["response"]` gives out an answer; `chain`, `(chain, memory)`,
-    `Wrapper(memory)`, `chain | parser` and `chain.with_config()` give out the state.
-    """
-    if isinstance(expression, cst.Name):
-        return expression.value in state
-    if isinstance(expression, cst.Await):
-        return _hands_on(expression.expression, state)
-    if isinstance(expression, cst.Attribute | cst.Subscript):
-        return _hands_on(expression.value, state)
-    if isinstance(expression, cst.BinaryOperation):
-        return _hands_on(expression.left, state) or _hands_on(expression.right, state)
-    if isinstance(expression, cst.Tuple | cst.List | cst.Set):
-        return any(_hands_on(element.value, state) for element in expression.elements)
-    if isinstance(expression, cst.Dict):
-        return any(
-            isinstance(element, cst.DictElement) and _hands_on(element.value, state)
-            for element in expression.elements
-        )
-    if isinstance(expression, cst.Call):
-        func = expression.func
-        if isinstance(func, cst.Name) and func.value in state:
-            return False  # `chain(x)`: one turn
-        if (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value in state
-        ):
-            return func.attr.value not in _TURN_METHODS
-        return any(_hands_on(arg.value, state) for arg in expression.args)
-    return False
-
-
-def _hands_on_or_closes_over(expression: cst.BaseExpression, state: set[str]) -> bool:
-    """`_hands_on`, or the value is built with a lambda that reads the state."""
-    if _hands_on(expression, state):
-        return True
-    return any(
-        names_read(cst.ensure_type(lam, cst.Lambda).body) & state
-        for lam in m.findall(expression, m.Lambda())
-    )
-
-
 def _escapes(statement: cst.BaseStatement, state: set[str]) -> bool:
     """Whether the statement returns, yields, stores or refills the state."""
     for node in m.findall(statement, m.Return() | m.Yield()):
         value = node.value if isinstance(node, cst.Return | cst.Yield) else None
-        if isinstance(value, cst.BaseExpression) and _hands_on(value, state):
+        if isinstance(value, cst.BaseExpression) and hands_on(value, state):
             return True
     for node in m.findall(statement, m.Assign() | m.AnnAssign() | m.AugAssign()):
         if isinstance(node, cst.Assign):
@@ -366,19 +690,21 @@ def _escapes(statement: cst.BaseStatement, state: set[str]) -> bool:
         else:
             continue
         into_state = all(isinstance(t, cst.Name) and t.value in state for t in targets)
-        if value is not None and not into_state and _hands_on(value, state):
+        if value is not None and not into_state and hands_on(value, state):
             return True
-        if any(_hands_on(t, state) and not isinstance(t, cst.Name) for t in targets):
+        if any(hands_on(t, state) and not isinstance(t, cst.Name) for t in targets):
             return True  # `memory.chat_memory.messages = loaded`: refilled
     refill = m.OneOf(*(m.Name(method) for method in sorted(_REFILL_METHODS)))
     for node in m.findall(statement, m.Call(func=m.Attribute(attr=refill))):
-        if _hands_on(cst.ensure_type(node, cst.Call).func, state):
+        if hands_on(cst.ensure_type(node, cst.Call).func, state):
             return True
     return False
 
 
 def _order_kept(body: Sequence[cst.BaseStatement], moved: set[int]) -> bool:
     """Moving is safe only past statements with no side effects: docstrings and assignments."""
+    if not moved:
+        return True
     last = max(moved)
     return all(
         i in moved
@@ -390,24 +716,34 @@ def _order_kept(body: Sequence[cst.BaseStatement], moved: set[int]) -> bool:
 
 
 def _split_function(
-    function: cst.FunctionDef, moved: frozenset[int], *, first: bool
+    function: cst.FunctionDef, plan: _Plan, *, first: bool
 ) -> tuple[list[cst.BaseStatement], cst.FunctionDef]:
     """The statements to put above `function`, and `function` without them."""
     block = cst.ensure_type(function.body, cst.IndentedBlock)
     body = list(block.body)
-    lifted = [without_blank_lines(body[i]) for i in sorted(moved)]
+    lifted = [without_blank_lines(body[i]) for i in sorted(plan.moved)]
     kept: list[cst.BaseStatement] = []
     for index, statement in enumerate(body):
-        if index in moved:
+        if index in plan.moved:
             continue
-        if index - 1 in moved and all(is_docstring(k) for k in kept):
+        if index - 1 in plan.moved and all(is_docstring(k) for k in kept):
             statement = without_blank_lines(statement)  # it now opens the body
-        kept.append(statement)
+        rewrite = plan.rewritten.get(index)
+        kept.extend(rewrite(statement) if rewrite else [statement])
     if not kept:
         kept = [cst.SimpleStatementLine([cst.Pass()])]
+    new_body = block.with_changes(body=kept)
+    added = list(plan.added)
+    if added and lifted:
+        added[0] = added[0].with_changes(leading_lines=[cst.EmptyLine()])
+    lifted.extend(added)
+    if not lifted:  # Streamlit: nothing moves, the state goes to session_state
+        return [], function.with_changes(body=new_body)
     blanks, _ = blank_lines_first(function.leading_lines)
     if not blanks and not first:
         blanks = [cst.EmptyLine()]
     lifted[0] = lifted[0].with_changes(leading_lines=[*blanks, *leading_lines(lifted[0])])
-    new_function = two_blank_lines_before(function.with_changes(body=block.with_changes(body=kept)))
+    if plan.signature is not None:
+        function = plan.signature(function)
+    new_function = two_blank_lines_before(function.with_changes(body=new_body))
     return lifted, cst.ensure_type(new_function, cst.FunctionDef)

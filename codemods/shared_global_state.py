@@ -1,0 +1,486 @@
+"""One memory, history or chain at module level is shared by every user of a web app.
+
+## What it does
+Finds a LangChain memory, an in-process chat history, a chain that holds one, or a
+`chat_history = []` list that handlers append to, made once at module level and used
+from per-request code: a FastAPI, Flask or Django route, a Chainlit or Gradio callback,
+any function or method of a web or UI app. It turns the object into a per-session
+factory, `get_session_<name>(session_id)` backed by a dict, and makes each handler
+fetch its own with the session identity it already has (a `user_id` or `session_id`
+parameter or request field, Gradio's `gr.Request.session_hash`, Chainlit's chat
+session id). In Streamlit it finds `@st.cache_resource` on a function that builds the
+memory, drops the cache and keeps the result in `st.session_state` instead.
+
+## Why is this bad?
+Module scope lives once per process. Every user reads and writes the same history:
+one user's questions and answers appear in another's prompt, a privacy leak, and the
+history still dies with the process. `@st.cache_resource` is the same: one object for
+every browser session.
+
+## Example
+```python
+memory = ConversationBufferMemory()
+chain = ConversationChain(llm=llm, memory=memory)
+
+
+@app.post("/chat")
+def chat(user_id: str, message: str):
+    return chain.predict(input=message)
+```
+Use instead:
+```python
+_chain_by_session = {}
+
+
+def get_session_chain(session_id: str):
+    if session_id not in _chain_by_session:
+        memory = ConversationBufferMemory()
+        _chain_by_session[session_id] = ConversationChain(llm=llm, memory=memory)
+    return _chain_by_session[session_id]
+
+
+@app.post("/chat")
+def chat(user_id: str, message: str):
+    chain = get_session_chain(user_id)
+    return chain.predict(input=message)
+```
+
+## Fix safety
+Safe when every handler has an identity in reach: no signature changes; the
+statements that build the state move unchanged into the factory, and each handler
+gains one line that fetches its session's object. When a handler has none, the fix
+that gives it one is unsafe (only with `--unsafe-fixes`): a FastAPI route gets a
+`session_id` query parameter, a Flask route reads `request.json["session_id"]`, a
+Gradio callback gets `request: gr.Request`; clients must then send it. It reports
+without rewriting when a handler cannot be given an identity, when handlers use more
+than one object of the same state (the memory and its chain), when module-level code
+also uses it, when a function rebinds it (`global`), when a name it would add is
+taken, and for a cached Streamlit function that takes arguments (the cache is then
+keyed by them) or is called other than as `name = load()` at the top of the script.
+A module-level object in a module with no web or UI framework is one conversation per
+process, which is correct for a script, and is left alone; so is a Streamlit script's
+own top level, which re-runs per interaction (`per-call-state` handles it). Only one
+module is read: state defined in one file and used by a route in another is not seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
+from typing import cast
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import QualifiedNameProvider
+
+from codemods._edits import leading_lines, simple_assignment, two_blank_lines_before
+from codemods._langchain import (
+    MEMORY_WORDS,
+    WEB_FRAMEWORKS,
+    imported_names,
+    is_in_process_state,
+    web_frameworks,
+)
+from codemods._names import bindings, names_read, parameter_names
+from codemods._sessions import (
+    dependents,
+    factory_names,
+    insert_first,
+    is_streamlit_cache,
+    new_identity,
+    session_factory,
+    session_identity,
+    session_state_keys,
+    streamlit_guard,
+    streamlit_name,
+)
+from memfix.codemod import Codemod, Fix, Invalid, Valid
+
+Signature = Callable[[cst.FunctionDef], cst.FunctionDef]
+Edit = Callable[[cst.CSTNode], cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]]
+
+_LIST_NAMES = ("history", "messages")  # in VOCABULARY: the prefilter must see them
+_STATE_WORDS = (*MEMORY_WORDS, b"ChatMessageHistory", b"ConversationChain")
+_GROWS = ("append", "extend", "insert")
+
+_IMPORTS = (
+    "from fastapi import FastAPI\n"
+    "from langchain.chains import ConversationChain\n"
+    "from langchain.memory import ConversationBufferMemory\n"
+    "from langchain_openai import ChatOpenAI\n\n"
+    "app = FastAPI()\n"
+    "llm = ChatOpenAI()\n"
+)
+_SHARED = "memory = ConversationBufferMemory()\nchain = ConversationChain(llm=llm, memory=memory)\n"
+_FACTORY = (
+    "_chain_by_session = {}\n\n\n"
+    "def get_session_chain(session_id: str):\n"
+    "    if session_id not in _chain_by_session:\n"
+    "        memory = ConversationBufferMemory()\n"
+    "        _chain_by_session[session_id] = ConversationChain(llm=llm, memory=memory)\n"
+    "    return _chain_by_session[session_id]\n"
+)
+_STREAMLIT_CACHED = (
+    "from langchain.memory import ConversationBufferMemory\n\n\n"
+    "{decorator}def load_memory():\n"
+    "    return ConversationBufferMemory()\n\n\n"
+    "memory = load_memory()\n"
+)
+
+
+def _route(params: str, first: str = "") -> str:
+    return (
+        f'\n\n@app.post("/chat")\ndef chat({params}):\n{first}'
+        "    return chain.predict(input=message)\n"
+    )
+
+
+class SharedGlobalState(Codemod):
+    NAME = "shared-global-state"
+    MESSAGE = (
+        "{kind} {name!r} is one object for every user of {function}(), "
+        "so users see each other's turns"
+    )
+    FIX = Fix.SAFE
+    VOCABULARY = (*_STATE_WORDS, *(name.encode() for name in _LIST_NAMES))
+
+    @classmethod
+    def wants(cls, text: str) -> bool:
+        # Only a module that imports a web or UI framework has per-request code to share
+        # state between; a history list is an empty list under a history-like name.
+        if not any(framework in text for framework in WEB_FRAMEWORKS):
+            return False
+        if any(word.decode() in text for word in _STATE_WORDS):
+            return True
+        empty_list = "= []" in text or "=[]" in text
+        return empty_list and any(name in text for name in _LIST_NAMES)
+
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+
+    VALID = [
+        # No web framework: a script's module scope is one conversation, which is right.
+        Valid(
+            _IMPORTS.replace("from fastapi import FastAPI\n", "").replace("app = FastAPI()\n", "")
+            + _SHARED
+            + "\n\ndef ask(message):\n    return chain.predict(input=message)\n"
+        ),
+        # Each handler gets the chain from the caller: nothing is shared here.
+        Valid(
+            _IMPORTS
+            + _SHARED.replace("memory = ", "make = lambda: ").replace(
+                "chain = ConversationChain(llm=llm, memory=memory)\n", ""
+            )
+            + _route("chain, message: str")
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            _IMPORTS + _SHARED + _route("user_id: str, message: str"),
+            expected=_IMPORTS
+            + _FACTORY
+            + _route("user_id: str, message: str", "    chain = get_session_chain(user_id)\n"),
+        ),
+        # No identity in the route: the fix that adds one is unsafe; without the flag, a report.
+        Invalid(_IMPORTS + _SHARED + _route("message: str"), expected=None),
+        Invalid(
+            _IMPORTS + _SHARED + _route("message: str"),
+            expected=_IMPORTS
+            + _FACTORY
+            + _route(
+                "message: str, session_id: str", "    chain = get_session_chain(session_id)\n"
+            ),
+            flags=("--unsafe-fixes",),
+        ),
+        Invalid(
+            "import streamlit as st\n" + _STREAMLIT_CACHED.format(decorator="@st.cache_resource\n"),
+            expected="import streamlit as st\n"
+            + _STREAMLIT_CACHED.format(decorator="").replace(
+                "memory = load_memory()\n",
+                'if "memory" not in st.session_state:\n'
+                "    st.session_state.memory = load_memory()\n"
+                "memory = st.session_state.memory\n",
+            ),
+        ),
+    ]
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        self.edits: dict[cst.CSTNode, list[Edit]] = {}
+        self.module = node
+        web = web_frameworks(node)
+        self.streamlit = streamlit_name(node)
+        if self.streamlit and "streamlit" in web:
+            self._plan_cached(node)
+        if web - {"streamlit"}:
+            self._plan_module_state(node)
+        return True  # decided here, on the original nodes; edited in on_leave
+
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        result: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
+        result = super().on_leave(original_node, updated_node)
+        for edit in self.edits.get(original_node, ()):
+            if not isinstance(result, cst.CSTNode):
+                break
+            result = edit(result)
+        return result
+
+    def _qualified(self, node: cst.CSTNode) -> set[str]:
+        return {n.name for n in imported_names(self, node)}
+
+    def _edit(self, node: cst.CSTNode, edit: Edit) -> None:
+        self.edits.setdefault(node, []).append(edit)
+
+    def _plan_module_state(self, module: cst.Module) -> None:
+        body: Sequence[cst.BaseStatement] = module.body
+        counts = bindings(body)[0]
+        assigned = {i: f for i, s in enumerate(body) if (f := simple_assignment(s))}
+        taken = set(counts)
+        for index, (name, value) in sorted(assigned.items()):
+            if not isinstance(value, cst.Call | cst.List) or counts.get(name) != 1:
+                continue
+            if isinstance(value, cst.Call):
+                kind = is_in_process_state(self, value) or self._inner_state(value)
+            else:
+                kind = _history_list(name, value, module)
+            if kind is None:
+                continue
+            group = dependents(name, index, assigned)
+            members = {i for i, (n, _) in assigned.items() if n in group and i >= index}
+            users, blocked = _users(body, group, members)
+            if not users or (kind == "history list" and not _appended(name, users)):
+                continue  # a list nobody appends to is a constant, not a history
+            entries = set().union(*(read for _, read in users))
+            identities, safety = self._identities(module, [f for f, _ in users])
+            entry = next(iter(entries)) if len(entries) == 1 else None
+            function, store = factory_names(entry or name)
+            needed = _ancestors(entry, members, assigned) if entry else set()
+            fixable = (
+                not blocked
+                and entry is not None
+                and needed == members
+                and all(counts.get(n) == 1 for n in group)
+                and identities is not None
+                and not {function, store} & taken
+                and "session_id" not in set().union(*(names_read(assigned[i][1]) for i in members))
+            )
+            applies = fixable and (safety is Fix.SAFE or self.context.settings.unsafe_fixes)
+            message = self.MESSAGE.format(kind=kind, name=name, function=users[0][0].name.value)
+            if not self.report(value, message, fixed=applies):
+                continue
+            self.findings[-1] = replace(self.findings[-1], fix=safety)
+            if not applies or entry is None or identities is None:
+                continue
+            taken |= {function, store}
+            self._to_factory(body, sorted(members), assigned, function, store)
+            for (user, _), (expression, signature) in zip(users, identities, strict=True):
+                line = cst.parse_statement(f"{entry} = {function}({expression})")
+                self._edit(user, partial(_first_line, line))
+                if signature is not None:
+                    self._edit(user, partial(_signature, signature))
+
+    def _inner_state(self, value: cst.Call) -> str | None:
+        """The state built inside a call: `ConversationChain(memory=ConversationBufferMemory())`.
+
+        A memory built in a lambda is made on each call, not once: it does not count.
+        """
+        fresh = {id(c) for lam in m.findall(value, m.Lambda()) for c in m.findall(lam, m.Call())}
+        for call in m.findall(value, m.Call()):
+            if id(call) not in fresh:
+                kind = is_in_process_state(self, cst.ensure_type(call, cst.Call))
+                if kind is not None:
+                    return kind
+        return None
+
+    def _identities(
+        self, module: cst.Module, users: Sequence[cst.FunctionDef]
+    ) -> tuple[list[tuple[str, Signature | None]] | None, Fix]:
+        """Each handler's identity, and SAFE; UNSAFE when one must be given a new one."""
+        found: list[tuple[str, Signature | None]] = []
+        safety = Fix.SAFE
+        key = self.context.settings.session_key
+        for user in users:
+            identity = session_identity(user, module, self._qualified, session_key=key)
+            if identity is not None:
+                found.append((identity.expression, None))
+                continue
+            new = new_identity(user, module, self._qualified, key or "session_id")
+            if new is None:
+                return None, safety
+            found.append((new.expression, new.signature))
+            safety = Fix.UNSAFE
+        return found, safety
+
+    def _to_factory(
+        self,
+        body: Sequence[cst.BaseStatement],
+        members: list[int],
+        assigned: dict[int, tuple[str, cst.BaseExpression]],
+        function: str,
+        store: str,
+    ) -> None:
+        """Move the statements that build the state into a factory at the last one's place."""
+        last = members[-1]
+        # The first statement's comments move above the dict; the others' go along inside.
+        setup = [body[i] for i in members[:-1]]
+        if setup:
+            setup[0] = setup[0].with_changes(leading_lines=[])
+        made = session_factory(function, store, setup, assigned[last][1])
+        first = body[members[0]]
+        made[0] = made[0].with_changes(leading_lines=leading_lines(first))
+        for i in members[:-1]:
+            self._edit(body[i], _remove)
+        self._edit(body[last], partial(_replace_by, made))
+        if last + 1 < len(body):
+            self._edit(body[last + 1], _two_blank_lines)
+
+    def _plan_cached(self, module: cst.Module) -> None:
+        """`@st.cache_resource` on a function that builds conversation state."""
+        assert self.streamlit is not None
+        keys = session_state_keys(module)
+        for statement in module.body:
+            if not isinstance(statement, cst.FunctionDef):
+                continue
+            cache = [d for d in statement.decorators if is_streamlit_cache(d, self._qualified)]
+            if not cache or parameter_names(statement.params):
+                continue  # not cached, or cached per argument (maybe per user)
+            kinds = [
+                kind
+                for call in m.findall(statement.body, m.Call())
+                if (kind := is_in_process_state(self, cst.ensure_type(call, cst.Call)))
+            ]
+            if not kinds:
+                continue  # an LLM or a prompt alone is the same for every user
+            sites = _call_sites(module, statement.name.value)
+            targets = [found[0] for s in sites or () if (found := simple_assignment(s))]
+            fixable = sites is not None and bool(sites) and not set(targets) & keys
+            message = (
+                f"{kinds[0]} built by @st.cache_resource {statement.name.value}() is one "
+                "object for every session of the Streamlit app, so users see each other's turns"
+            )
+            if not self.report(cache[0], message, fixed=fixable) or not fixable:
+                continue
+            keys |= set(targets)
+            drop = [i for i, d in enumerate(statement.decorators) if d in cache]
+            self._edit(statement, partial(_without_decorators, drop))
+            for site, key in zip(sites or (), targets, strict=True):
+                self._edit(site, partial(_guarded, self.streamlit, key))
+
+
+def _without_decorators(drop: list[int], node: cst.CSTNode) -> cst.CSTNode:
+    function = cst.ensure_type(node, cst.FunctionDef)
+    kept = [d for i, d in enumerate(function.decorators) if i not in drop]
+    return function.with_changes(decorators=kept)
+
+
+def _guarded(streamlit: str, key: str, node: cst.CSTNode) -> cst.FlattenSentinel[cst.CSTNode]:
+    return cst.FlattenSentinel(streamlit_guard(streamlit, key, cast(cst.BaseStatement, node)))
+
+
+def _signature(signature: Signature, node: cst.CSTNode) -> cst.CSTNode:
+    return signature(cst.ensure_type(node, cst.FunctionDef))
+
+
+def _first_line(line: cst.BaseStatement, node: cst.CSTNode) -> cst.CSTNode:
+    return insert_first(cst.ensure_type(node, cst.FunctionDef), line)
+
+
+def _two_blank_lines(node: cst.CSTNode) -> cst.CSTNode:
+    return two_blank_lines_before(cast(cst.BaseStatement, node))
+
+
+def _remove(node: cst.CSTNode) -> cst.RemovalSentinel:
+    return cst.RemovalSentinel.REMOVE
+
+
+def _replace_by(
+    statements: list[cst.BaseStatement], node: cst.CSTNode
+) -> cst.FlattenSentinel[cst.CSTNode]:
+    return cst.FlattenSentinel(statements)
+
+
+def _history_list(name: str, value: cst.BaseExpression, module: cst.Module) -> str | None:
+    """ "history list" for `chat_history = []` in a LangChain module, else None."""
+    if not m.matches(value, m.List(elements=[])) or not any(word in name for word in _LIST_NAMES):
+        return None
+    langchain = any(
+        isinstance(node, cst.ImportFrom)
+        and node.module is not None
+        and cst.Module([]).code_for_node(node.module).startswith(("langchain", "langgraph"))
+        for node in m.findall(module, m.ImportFrom())
+    )
+    return "history list" if langchain else None
+
+
+def _appended(name: str, users: Sequence[tuple[cst.FunctionDef, set[str]]]) -> bool:
+    grows = m.Call(func=m.Attribute(value=m.Name(name), attr=m.OneOf(*map(m.Name, _GROWS))))
+    return any(m.findall(function.body, grows) for function, _ in users)
+
+
+def _users(
+    body: Sequence[cst.BaseStatement], group: set[str], members: set[int]
+) -> tuple[list[tuple[cst.FunctionDef, set[str]]], bool]:
+    """The functions (and methods) that read the state, with what they read; and whether
+    anything else uses it (module-level code, `global`), which blocks the fix."""
+    users: list[tuple[cst.FunctionDef, set[str]]] = []
+    blocked = False
+    for index, statement in enumerate(body):
+        if index in members:
+            continue
+        functions: list[cst.FunctionDef] = []
+        if isinstance(statement, cst.FunctionDef):
+            functions = [statement]
+        elif isinstance(statement, cst.ClassDef):
+            functions = [s for s in statement.body.body if isinstance(s, cst.FunctionDef)]
+            others = [s for s in statement.body.body if not isinstance(s, cst.FunctionDef)]
+            blocked |= any(names_read(s) & group for s in others)
+        else:
+            blocked |= bool(names_read(statement) & group)
+            continue
+        for function in functions:
+            counts, declares_global = bindings([function.body])
+            local = set(counts) | parameter_names(function.params)
+            read = names_read(function.body) & group
+            if declares_global and read:
+                blocked = True
+            elif read - local:
+                users.append((function, read - local))
+    return users, blocked
+
+
+def _ancestors(
+    entry: str, members: set[int], assigned: dict[int, tuple[str, cst.BaseExpression]]
+) -> set[int]:
+    """The member statements the entry's value needs, the entry's own included."""
+    by_name = {assigned[i][0]: i for i in members}
+    needed: set[int] = set()
+    todo = [entry]
+    while todo:
+        index = by_name.get(todo.pop())
+        if index is None or index in needed:
+            continue
+        needed.add(index)
+        todo.extend(names_read(assigned[index][1]) & set(by_name))
+    return needed
+
+
+def _call_sites(module: cst.Module, name: str) -> list[cst.SimpleStatementLine] | None:
+    """Top-level `x = name()` statements; None when `name` is used any other way."""
+    sites: list[cst.SimpleStatementLine] = []
+    for statement in module.body:
+        found = simple_assignment(statement)
+        if (
+            found is not None
+            and m.matches(found[1], m.Call(func=m.Name(name), args=[]))
+            and isinstance(statement, cst.SimpleStatementLine)
+        ):
+            sites.append(statement)
+            continue
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            if name in names_read(statement.body):
+                return None
+            continue
+        if name in names_read(statement):
+            return None
+    return sites
