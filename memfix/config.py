@@ -15,7 +15,16 @@ from memfix.errors import ConfigError, did_you_mean
 if TYPE_CHECKING:
     from memfix.codemod import Codemod
 
-DEFAULT_EXCLUDES = (".venv", "venv", "site-packages", "node_modules", "build", "dist", ".git")
+DEFAULT_EXCLUDES = (
+    ".venv",
+    "venv",
+    "site-packages",
+    "node_modules",
+    "build",
+    "dist",
+    ".git",
+    ".ipynb_checkpoints",  # Jupyter's autosaved copies of the notebooks beside it
+)
 
 
 class Backend(str, enum.Enum):
@@ -23,6 +32,13 @@ class Backend(str, enum.Enum):
     REDIS = "redis"
     POSTGRES = "postgres"
     MEMORY = "memory"
+
+
+class Target(str, enum.Enum):
+    """What legacy chains migrate to."""
+
+    RWMH = "rwmh"  # RunnableWithMessageHistory
+    LANGGRAPH = "langgraph"  # a LangGraph graph on MessagesState with a checkpointer
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +52,7 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     extend_exclude: tuple[str, ...] = DEFAULT_EXCLUDES
     backend: Backend = Backend.SQLITE
+    target: Target = Target.RWMH
     history_url_env: str = "CHAT_HISTORY_URL"
     session_key: str | None = None
     default_path: str | None = None  # the folder or file checked when no path is given
@@ -56,6 +73,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "exclude": list,
     "per-file-ignores": dict,
     "backend": str,
+    "target": str,
     "history-url-env": str,
     "session-key": str,
     "default-path": str,
@@ -79,6 +97,8 @@ def settings_from_table(table: Mapping[str, Any]) -> Settings:
             value = tuple(value)
         if key == "backend":
             value = _backend(value)
+        if key == "target":
+            value = _target(value)
         if key == "per-file-ignores":
             value = _per_file_ignores(value)
         values[key.replace("-", "_")] = value
@@ -121,6 +141,16 @@ def _backend(value: str) -> Backend:
         choices = [b.value for b in Backend]
         raise ConfigError(
             "backend", f"{value!r} is not one of {', '.join(choices)}{did_you_mean(value, choices)}"
+        ) from None
+
+
+def _target(value: str) -> Target:
+    try:
+        return Target(value)
+    except ValueError:
+        choices = [t.value for t in Target]
+        raise ConfigError(
+            "target", f"{value!r} is not one of {', '.join(choices)}{did_you_mean(value, choices)}"
         ) from None
 
 
