@@ -63,6 +63,15 @@ class Codemod(cst.CSTTransformer):
     INVALID: ClassVar[list[Invalid]] = []
     METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (PositionProvider,)
 
+    @classmethod
+    def wants(cls, text: str) -> bool:
+        """Whether this codemod may have anything to do in `text` (any VOCABULARY word).
+
+        A codemod may override it with a finer test; it must never say no to text where
+        the codemod would report or change something.
+        """
+        return not cls.VOCABULARY or any(word.decode() in text for word in cls.VOCABULARY)
+
     def __init__(self, context: Context) -> None:
         super().__init__()
         self.context = context

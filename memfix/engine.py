@@ -27,19 +27,33 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 def fix_bytes(
     data: bytes, *, path: str, codemods: Sequence[type[Codemod]], settings: Settings
 ) -> FileResult:
-    """Decode a file's bytes, prefilter them, and run `fix_source` when they may matter."""
+    """Decode a file's bytes, prefilter them, and run `fix_source` when they may matter.
+
+    A `.ipynb` path is read as a notebook (UTF-8 JSON) and goes to `fix_notebook`.
+    """
     digest = hashlib.sha256(data).hexdigest()
+    if path.endswith(".ipynb"):
+        from memfix.notebook_fix import fix_notebook_bytes  # it builds on fix_source
+
+        return fix_notebook_bytes(data, path=path, codemods=codemods, settings=settings)
     try:
         decoded = decode_source(data)
     except DecodeError as error:
         return FileResult(
             path, "", "", "", (), Status.FAILED, f"cannot decode: {error}", digest=digest
         )
-    if settings.prefilter and not prefilter.is_candidate(data, prefilter.vocabulary(codemods)):
+    if settings.prefilter and not _wanted(data, decoded.text, codemods):
         result = _unchanged(path, decoded.text, ())
     else:
         result = fix_source(decoded.text, path=path, codemods=codemods, settings=settings)
     return replace(result, encoding=decoded.encoding, bom=decoded.bom, digest=digest)
+
+
+def _wanted(data: bytes, text: str, codemods: Sequence[type[Codemod]]) -> bool:
+    """The prefilter: a byte test for LangChain and the words, then each codemod's own test."""
+    if not prefilter.is_candidate(data, prefilter.vocabulary(codemods)):
+        return False
+    return any(codemod.wants(text) for codemod in codemods)
 
 
 def fix_source(
@@ -68,6 +82,10 @@ def fix_source(
     for pass_number in range(MAX_PASSES):
         start_of_pass = text
         for codemod_class in codemods:
+            # The second prefilter stage, per codemod and on the current text: an earlier
+            # codemod's edit can bring in the words a later one needs.
+            if settings.prefilter and not codemod_class.wants(text):
+                continue
             codemod = codemod_class(Context(path, _NEWLINE.split(text), settings))
             try:
                 if wrapper is None:
@@ -84,12 +102,27 @@ def fix_source(
             edited = any(finding.fixed for finding in codemod.findings)
             new_text = new_module.code if edited else text
             applies = _applies(codemod_class.FIX, settings)
-            for finding in codemod.findings:
+            reported = codemod.findings
+            if pass_number == 0 and _declined_unsafe(reported, settings):
+                # The codemod left out its unsafe edits: run it once more with them, to
+                # show the diff they would make and mark those findings as fixable.
+                try:
+                    preview = codemod_class(
+                        Context(path, _NEWLINE.split(text), replace(settings, unsafe_fixes=True))
+                    )
+                    preview_text = wrapper.visit(preview).code
+                except Exception:  # the preview is a courtesy: never fail the file for it
+                    preview_text, preview = text, None
+                if preview is not None and preview_text != new_text:
+                    pending.append(unified_diff(text, preview_text, path))
+                    reported = _fixable_as_in(reported, preview.findings)
+            for finding in reported:
                 key = (finding.codemod, finding.message)
                 if pass_number > 0 and key in seen:
                     continue
                 seen.add(key)
-                findings.append(replace(finding, applied=finding.fixed and applies))
+                applied = finding.fixed and applies and _applies(finding.fix, settings)
+                findings.append(replace(finding, applied=applied))
             if new_text == text:
                 continue
             if applies:
@@ -138,6 +171,22 @@ def _parse_problem(source: str, path: str, error: Exception) -> str:
 
 def _applies(fix: Fix, settings: Settings) -> bool:
     return fix is Fix.SAFE or (fix is Fix.UNSAFE and settings.unsafe_fixes)
+
+
+def _declined_unsafe(findings: Sequence[Finding], settings: Settings) -> bool:
+    """Whether a codemod reported unsafe findings without their edits (no --unsafe-fixes)."""
+    return not settings.unsafe_fixes and any(f.fix is Fix.UNSAFE and not f.fixed for f in findings)
+
+
+def _fixable_as_in(findings: Sequence[Finding], preview: Sequence[Finding]) -> list[Finding]:
+    """`findings`, with the unsafe ones the preview run fixed marked as fixed (not applied)."""
+    fixed_at = {(f.line, f.column) for f in preview if f.fixed and f.fix is Fix.UNSAFE}
+    return [
+        replace(f, fixed=True)
+        if f.fix is Fix.UNSAFE and not f.fixed and (f.line, f.column) in fixed_at
+        else f
+        for f in findings
+    ]
 
 
 def _unchanged(

@@ -32,8 +32,9 @@ def summary(results: Sequence[FileResult], written: Collection[str] = ()) -> str
     if written:
         parts.append(f"Fixed {len(written)} {_plural(len(written), 'file')}.")
     if left:
-        safe = sum(f.fixable and f.fix is Fix.SAFE for f in left)
-        unsafe = sum(f.fixable and f.fix is Fix.UNSAFE for f in left)
+        # An unsafe fix already applied (`--unsafe-fixes`) is as fixable as a safe one.
+        safe = sum(f.fixable and (f.fix is Fix.SAFE or f.applied) for f in left)
+        unsafe = sum(f.fixable and f.fix is Fix.UNSAFE and not f.applied for f in left)
         detail = [f"{safe} fixable with `memfix apply`"] if safe else []
         if unsafe:
             detail.append(f"{unsafe} more with `--unsafe-fixes`")

@@ -8,11 +8,14 @@ from memfix.results import FileResult, Finding, Fix
 
 
 def finding_line(path: str, finding: Finding) -> str:
-    """`path:line:col: codemod-name message`, with `[*]` when `apply` would fix it."""
+    """`path:line:col: codemod-name message`, with `[*]` when `apply` would fix it.
+
+    A notebook's finding reads `path:cell N:line:col: ...`, as ruff prints them.
+    """
     mark = ""
     if finding.fixable:
-        mark = " [*]" if finding.fix is Fix.SAFE else " [unsafe fix]"
-    return f"{path}:{finding.line}:{finding.column}: {finding.codemod} {finding.message}{mark}"
+        mark = " [*]" if finding.fix is Fix.SAFE or finding.applied else " [unsafe fix]"
+    return f"{path}:{finding.location}: {finding.codemod} {finding.message}{mark}"
 
 
 def error_line(result: FileResult) -> str:

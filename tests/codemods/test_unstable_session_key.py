@@ -867,17 +867,12 @@ def test_unsafe_fixes(source: str, expected: str) -> None:
     assert fix(result.after, "--unsafe-fixes").after == result.after
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine keeps a pending diff only for codemods whose class FIX is UNSAFE; "
-    "this one mixes safe and unsafe findings (needs per-finding safety in memfix/engine.py)",
-)
-def test_unsafe_fix_diff_is_pending_without_the_flag() -> None:
-    source, expected = UNSAFE[0].values
-    assert isinstance(source, str) and isinstance(expected, str)
+@pytest.mark.parametrize(("source", "expected"), UNSAFE)
+def test_unsafe_fix_diff_is_pending_without_the_flag(source: str, expected: str) -> None:
     result = fix(source)
-    assert result.pending_diff
-    assert fix(source, "--unsafe-fixes").diff in result.pending_diff
+    assert result.after == source
+    assert result.pending_diff == fix(source, "--unsafe-fixes").diff
+    assert any(f.fixable and not f.applied for f in result.findings)
 
 
 @pytest.mark.parametrize(
