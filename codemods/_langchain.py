@@ -30,6 +30,9 @@ MEMORY_CLASSES = frozenset(
     }
 )
 
+# The prefilter's words for "a memory is here": every memory class's full name.
+MEMORY_WORDS = tuple(sorted(name.encode() for name in MEMORY_CLASSES))
+
 # Histories that keep their messages in the process and nowhere else.
 IN_PROCESS_HISTORY_CLASSES = frozenset({"ChatMessageHistory", "InMemoryChatMessageHistory"})
 
@@ -44,6 +47,7 @@ CHAIN_CLASSES = frozenset(
         "RunnableWithMessageHistory",
     }
 )
+CHAIN_WORDS = tuple(sorted(name.encode() for name in CHAIN_CLASSES))
 
 # Modules whose import makes every function in the file a candidate per-request handler.
 WEB_FRAMEWORKS = frozenset(

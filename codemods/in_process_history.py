@@ -82,7 +82,7 @@ from codemods._backends import (
     url_constant,
 )
 from codemods._edits import simple_assignment, two_blank_lines_before
-from codemods._langchain import IN_PROCESS_HISTORY_CLASSES, class_of_call
+from codemods._langchain import IN_PROCESS_HISTORY_CLASSES, MEMORY_WORDS, class_of_call
 from codemods._names import bindings
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 
@@ -143,7 +143,7 @@ class InProcessHistory(Codemod):
     MESSAGE = "{kind} in {holder!r} lives in process memory, so every conversation dies with it"
     SAVER_MESSAGE = "{kind} keeps graph checkpoints in process memory, lost on every restart"
     FIX = Fix.SAFE
-    VOCABULARY = (b"MessageHistory", b"Memory")
+    VOCABULARY = (b"ChatMessageHistory", b"MemorySaver", b"ConversationChain", *MEMORY_WORDS)
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     VALID = [

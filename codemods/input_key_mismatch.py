@@ -40,6 +40,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import QualifiedNameProvider
 
+from codemods._langchain import CHAIN_WORDS
 from codemods._prompts import argument
 from codemods._wiring import (
     Chain,
@@ -83,7 +84,7 @@ class InputKeyMismatch(PlannedEdits):
     NAME = "input-key-mismatch"
     MESSAGE = "key {key!r} is not an input of {chain}, which expects {expected}"
     FIX = Fix.SAFE
-    VOCABULARY = (b"Chain", b"RunnableWithMessageHistory")
+    VOCABULARY = CHAIN_WORDS
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     VALID = [

@@ -39,6 +39,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import QualifiedNameProvider
 
+from codemods._langchain import MEMORY_WORDS
 from codemods._prompts import Prompt, history_variable
 from codemods._wiring import (
     Chain,
@@ -86,7 +87,7 @@ class MemoryKeyMismatch(PlannedEdits):
     NAME = "memory-key-mismatch"
     MESSAGE = "memory_key {key!r} is not a variable of the prompt, which reads {reads}"
     FIX = Fix.SAFE
-    VOCABULARY = (b"Memory", b"RunnableWithMessageHistory")
+    VOCABULARY = (*MEMORY_WORDS, b"RunnableWithMessageHistory")
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     VALID = [

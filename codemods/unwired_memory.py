@@ -40,7 +40,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import PositionProvider, QualifiedNameProvider
 
-from codemods._langchain import MEMORY_CLASSES, imported_names
+from codemods._langchain import MEMORY_CLASSES, MEMORY_WORDS, imported_names
 from codemods._wiring import Reach
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 
@@ -68,7 +68,7 @@ class UnwiredMemory(Codemod):
     NAME = "unwired-memory"
     MESSAGE = "memory {name!r} is never given to a chain; {bypass}"
     FIX = Fix.NONE
-    VOCABULARY = (b"Memory", b"ChatInterface")
+    VOCABULARY = (*MEMORY_WORDS, b"ChatInterface")
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
 
     VALID = [
