@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from memfix import __version__
-from memfix.config import Backend, Settings
+from memfix.config import Backend, Settings, Target
 from memfix.errors import MemfixError
 from memfix.results import FileResult
 
@@ -64,6 +64,13 @@ NoPrefilter = Annotated[
 ]
 BackendOption = Annotated[
     Backend | None, typer.Option("--backend", help="Where persistent history goes.")
+]
+TargetOption = Annotated[
+    Target | None,
+    typer.Option(
+        "--target",
+        help="What legacy chains migrate to: RunnableWithMessageHistory or a LangGraph graph.",
+    ),
 ]
 SessionKey = Annotated[
     str | None, typer.Option("--session-key", help="Name of the stable per-user identity.")
@@ -199,6 +206,7 @@ def check(
     verbose: Verbose = False,
     no_prefilter: NoPrefilter = False,
     backend: BackendOption = None,
+    target: TargetOption = None,
     session_key: SessionKey = None,
 ) -> None:
     """Report what makes chat memory not persist; write nothing but --output."""
@@ -214,6 +222,7 @@ def check(
         jobs=jobs,
         prefilter=False if no_prefilter else None,
         backend=backend,
+        target=target,
         session_key=session_key,
     )
     paths = _default_paths(paths, settings)
@@ -286,6 +295,7 @@ def apply(
     verbose: Verbose = False,
     no_prefilter: NoPrefilter = False,
     backend: BackendOption = None,
+    target: TargetOption = None,
     session_key: SessionKey = None,
 ) -> None:
     """Show each fix as a diff, then write it (after asking, or with --yes)."""
@@ -302,6 +312,7 @@ def apply(
         jobs=jobs,
         prefilter=False if no_prefilter else None,
         backend=backend,
+        target=target,
         session_key=session_key,
     )
     paths = _default_paths(paths, settings)
@@ -400,6 +411,7 @@ def batch(
     quiet: Quiet = False,
     no_prefilter: NoPrefilter = False,
     backend: BackendOption = None,
+    target: TargetOption = None,
     session_key: SessionKey = None,
 ) -> None:
     """Migrate many git repositories: a branch, a commit, a patch and a PR description each."""
@@ -420,6 +432,7 @@ def batch(
         "unsafe_fixes": unsafe_fixes or None,
         "prefilter": False if no_prefilter else None,
         "backend": backend,
+        "target": target,
         "session_key": session_key,
     }
     options = BatchOptions(out, branch, dry_run, allow_dirty, jobs)

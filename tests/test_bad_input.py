@@ -26,8 +26,10 @@ BAD_FILES: dict[str, bytes] = {
 }
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
+def invoke(command: str, *args: str) -> tuple[int, str, str]:
+    """`memfix COMMAND ARGS` with per-call-state alone, which fixes PROGRAM completely:
+    the exit codes then speak of the bad files only."""
+    result = CliRunner().invoke(app, [command, "--select", "per-call-state", *args])
     return result.exit_code, result.stdout, result.stderr
 
 

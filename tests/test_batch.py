@@ -59,7 +59,8 @@ def repos(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["batch", *args])
+    """`memfix batch ARGS` with per-call-state alone, which fixes PROGRAM completely."""
+    result = CliRunner().invoke(app, ["batch", "--select", "per-call-state", *args])
     return result.exit_code, result.stderr
 
 

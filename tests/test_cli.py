@@ -21,7 +21,14 @@ LATIN1 = "x = 'caf\xe9'\n".encode("latin-1")
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder with one fixable file and one clean file, as the current folder."""
+    """A folder with one fixable file and one clean file, as the current folder.
+
+    The article's program, once per-call-state hoists its chain, is also a legacy chain
+    whose migration is unsafe; these tests are about the CLI, so that codemod is off.
+    """
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.memfix]\nignore = ["legacy-conversation-chain"]\n', encoding="utf-8"
+    )
     (tmp_path / "bot.py").write_text(PROGRAM, encoding="utf-8")
     (tmp_path / "clean.py").write_text("import langchain_core\nx = 1\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -166,7 +173,7 @@ def test_bad_files_are_reported_and_left_alone(project: Path) -> None:
 
 def test_select_and_ignore(project: Path) -> None:
     assert invoke("check", "--select", "per-call-state")[0] == 1
-    assert invoke("check", "--ignore", "per-call-state")[0] == 0
+    assert invoke("check", "--ignore", "per-call-state,legacy-conversation-chain")[0] == 0
     code, _, err = invoke("check", "--select", "per-call-stat")
     assert code == 2
     assert "error: unknown codemod 'per-call-stat' (did you mean 'per-call-state'?)" in err
@@ -192,7 +199,8 @@ def test_bad_config_exits_2(project: Path) -> None:
 
 def test_config_ignore_is_read(project: Path) -> None:
     (project / "pyproject.toml").write_text(
-        '[tool.memfix]\nignore = ["per-call-state"]\n', encoding="utf-8"
+        '[tool.memfix]\nignore = ["per-call-state", "legacy-conversation-chain"]\n',
+        encoding="utf-8",
     )
     assert invoke("check")[0] == 0
 
@@ -274,7 +282,7 @@ def test_github_format(project: Path) -> None:
 
 
 def test_markdown_is_the_batch_description(project: Path) -> None:
-    for command in (["init", "-q"], ["add", "bot.py", "clean.py"]):
+    for command in (["init", "-q"], ["add", "bot.py", "clean.py", "pyproject.toml"]):
         subprocess.run(["git", *command], cwd=project, check=True)
     subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x"],
@@ -289,8 +297,8 @@ def test_markdown_is_the_batch_description(project: Path) -> None:
     assert "## 1. `per-call-state` at `bot.py:8:14`" in body
 
 
-def test_target_is_the_default_path(project: Path) -> None:
-    (project / "pyproject.toml").write_text('[tool.memfix]\ntarget = "clean.py"\n', "utf-8")
+def test_configured_default_path(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.memfix]\ndefault-path = "clean.py"\n', "utf-8")
     assert invoke("check")[0] == 0
     assert invoke("check", "bot.py")[0] == 1
 
