@@ -18,7 +18,7 @@ def _tree(folder: Path) -> Path:
     folder.mkdir(exist_ok=True)
     (folder / "app.py").write_text(PROGRAM)
     (folder / "plain.py").write_text("import os\n")
-    (folder / "broken.py").write_text("import langchain\nMemory = (\n")
+    (folder / "broken.py").write_text("import langchain\nConversationBufferMemory = (\n")
     return folder
 
 
