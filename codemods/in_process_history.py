@@ -99,7 +99,9 @@ CHAT_MEMORIES = frozenset(
     }
 )
 
-_ASYNC_METHODS = frozenset({"ainvoke", "astream", "abatch", "astream_events", "astream_log"})
+_ASYNC_METHODS = frozenset(
+    {"ainvoke", "astream", "abatch", "astream_events", "astream_log", "apredict", "acall", "arun"}
+)
 
 
 def _factory(value: str, key: str = "session_id") -> str:
@@ -310,9 +312,11 @@ def _emptied(module: cst.Module) -> set[str]:
 
 
 def _is_async(module: cst.Module) -> bool:
-    """Whether the module runs its chains from coroutines (then histories must be async)."""
-    if m.findall(module, m.FunctionDef(asynchronous=m.Asynchronous()) | m.Await()):
-        return True
+    """Whether the module runs its chains with async methods (then histories must be async).
+
+    An `async def` route that calls `.invoke` or `.predict` reads its history
+    synchronously, and an async engine would raise there: the calls decide, not the def.
+    """
     methods = m.OneOf(*(m.Name(name) for name in sorted(_ASYNC_METHODS)))
     return bool(m.findall(module, m.Call(func=m.Attribute(attr=methods))))
 

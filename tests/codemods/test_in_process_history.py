@@ -201,3 +201,22 @@ def test_generated_code_names_the_variable_once_and_holds_no_credential(
         assert "@" not in text and "password" not in text.lower(), text
         if "://" in text:  # a scheme, or a default naming a local file or server only
             assert text.partition("://")[2] in {"", "/", "/chat_history.db", "localhost:6379/0"}
+
+
+@pytest.mark.parametrize(
+    ("call", "engine"),
+    [
+        pytest.param("chain.invoke(x)", "create_engine(", id="async route, sync call: sync engine"),
+        pytest.param(
+            "await chain.ainvoke(x)", "create_async_engine(", id="async call: async engine"
+        ),
+        pytest.param(
+            "await chain.apredict(input=x)", "create_async_engine(", id="legacy async call"
+        ),
+    ],
+)
+def test_the_calls_choose_the_engine_not_the_def(call: str, engine: str) -> None:
+    source = CORE + FACTORY + f"\n\nasync def route(x):\n    return {call}\n"
+    result = fix(source)
+    assert result.changed
+    assert f"_history_engine = {engine}" in result.after.replace("\n    ", "")
