@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import cast
 
 import libcst as cst
 import libcst.matchers as m
-from libcst._types import CSTNodeT
 
 from codemods._langchain import MEMORY_CLASSES, imported_names, langchain_class
 from codemods._names import target_names
@@ -288,29 +286,34 @@ def string_node(text: str, like: cst.BaseExpression | None = None) -> cst.Simple
     return cst.SimpleString(f"{quote}{text}{quote}")
 
 
-Edit = Callable[[cst.CSTNode], cst.CSTNode]
+Edit = Callable[[cst.CSTNode], cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]]
 
 
 class PlannedEdits(Codemod):
-    """A codemod that decides everything on the original tree, then rewrites planned nodes."""
+    """A codemod that decides everything on the original tree, then rewrites planned nodes.
+
+    Gather, then transform: `plan()` files edits against original nodes while visiting;
+    `on_leave` applies them, in the order planned, to what the transform made of each.
+    """
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
-        self.edits: dict[cst.CSTNode, Edit] = {}
+        self.edits: dict[cst.CSTNode, list[Edit]] = {}
 
-    def on_leave(
-        self, original_node: CSTNodeT, updated_node: CSTNodeT
-    ) -> CSTNodeT | cst.RemovalSentinel | cst.FlattenSentinel[CSTNodeT]:
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        result: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
         result = super().on_leave(original_node, updated_node)
-        edit = self.edits.get(original_node)
-        if edit is None or not isinstance(result, cst.CSTNode):
-            return result
-        return cast(CSTNodeT, edit(result))
+        for edit in self.edits.get(original_node, ()):
+            if not isinstance(result, cst.CSTNode):
+                break  # removed or replaced by several: later edits have nothing to edit
+            result = edit(result)
+        return result
 
     def plan(self, node: cst.CSTNode, edit: Edit) -> None:
         """Apply `edit` to `node` when the transform leaves it (after earlier plans)."""
-        earlier = self.edits.get(node)
-        self.edits[node] = edit if earlier is None else (lambda n: edit(earlier(n)))
+        self.edits.setdefault(node, []).append(edit)
 
 
 def quoted(keys: Iterable[str]) -> str:

@@ -63,7 +63,6 @@ Uses in other modules are not seen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -75,11 +74,9 @@ from codemods._identity import find_identity_in_module
 from codemods._langchain import MEMORY_CLASSES, web_frameworks
 from codemods._names import bindings
 from codemods._prompts import argument, template_variables
-from codemods._wiring import Reach
-from memfix.codemod import Codemod, Fix, Invalid, Valid
+from codemods._wiring import Edit, PlannedEdits, Reach
+from memfix.codemod import Fix, Invalid, Valid
 from memfix.config import Target
-
-Edit = Callable[[cst.CSTNode], cst.CSTNode | cst.RemovalSentinel]
 
 _CHAIN_KEYWORDS = frozenset({"llm", "memory", "prompt", "verbose", "input_key", "output_key"})
 _MEMORY_KEYWORDS = frozenset(
@@ -172,7 +169,7 @@ _MIGRATED = (
 )
 
 
-class LegacyConversationChain(Codemod):
+class LegacyConversationChain(PlannedEdits):
     NAME = "legacy-conversation-chain"
     MESSAGE = "{kind} {name!r} keeps its history in a legacy memory removed from current LangChain"
     FIX = Fix.SAFE
@@ -226,7 +223,6 @@ class LegacyConversationChain(Codemod):
     ]
 
     def visit_Module(self, node: cst.Module) -> bool:
-        self.edits: dict[cst.CSTNode, list[Edit]] = {}
         self.module = node
         self.reach = Reach(self, node)
         self.web = bool(web_frameworks(node))
@@ -245,16 +241,6 @@ class LegacyConversationChain(Codemod):
             ):
                 self._consider(call, kind)
         return True  # decided here, on the original nodes; edited in on_leave
-
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel:
-        result = super().on_leave(original_node, updated_node)
-        for edit in self.edits.get(original_node, ()):
-            if not isinstance(result, cst.CSTNode):
-                break
-            result = edit(result)
-        return result  # type: ignore[return-value]
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self.applied:
@@ -321,7 +307,7 @@ class LegacyConversationChain(Codemod):
         if fixed:
             self.applied.append(plan)
             for node, edit in plan.edits:
-                self.edits.setdefault(node, []).append(edit)
+                self.plan(node, edit)
 
     def _plan(self, call: cst.Call, kind: str, name: str, assign: cst.CSTNode | None) -> _Plan:
         if any(arg.keyword is None or arg.star for arg in call.args):

@@ -95,10 +95,10 @@ from codemods._sessions import (
     streamlit_guard,
     streamlit_name,
 )
-from memfix.codemod import Codemod, Fix, Invalid, Valid
+from codemods._wiring import Edit, PlannedEdits
+from memfix.codemod import Fix, Invalid, Valid
 
 Signature = Callable[[cst.FunctionDef], cst.FunctionDef]
-Edit = Callable[[cst.CSTNode], cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]]
 
 _LIST_NAMES = ("history", "messages")  # in VOCABULARY: the prefilter must see them
 _STATE_WORDS = (*MEMORY_WORDS, b"ChatMessageHistory", b"ConversationChain")
@@ -136,7 +136,7 @@ def _route(params: str, first: str = "") -> str:
     )
 
 
-class SharedGlobalState(Codemod):
+class SharedGlobalState(PlannedEdits):
     NAME = "shared-global-state"
     MESSAGE = (
         "{kind} {name!r} is one object for every user of {function}(), "
@@ -205,7 +205,6 @@ class SharedGlobalState(Codemod):
     ]
 
     def visit_Module(self, node: cst.Module) -> bool:
-        self.edits: dict[cst.CSTNode, list[Edit]] = {}
         self.module = node
         web = web_frameworks(node)
         self.streamlit = streamlit_name(node)
@@ -215,22 +214,11 @@ class SharedGlobalState(Codemod):
             self._plan_module_state(node)
         return True  # decided here, on the original nodes; edited in on_leave
 
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
-        result: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
-        result = super().on_leave(original_node, updated_node)
-        for edit in self.edits.get(original_node, ()):
-            if not isinstance(result, cst.CSTNode):
-                break
-            result = edit(result)
-        return result
-
     def _qualified(self, node: cst.CSTNode) -> set[str]:
         return {n.name for n in imported_names(self, node)}
 
     def _edit(self, node: cst.CSTNode, edit: Edit) -> None:
-        self.edits.setdefault(node, []).append(edit)
+        self.plan(node, edit)
 
     def _plan_module_state(self, module: cst.Module) -> None:
         body: Sequence[cst.BaseStatement] = module.body

@@ -53,7 +53,7 @@ that depends on the loop, or when a caller has no identity to pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 
 import libcst as cst
@@ -92,10 +92,9 @@ from codemods._session_keys import (
     key_values,
 )
 from codemods._streamlit_keys import StreamlitPlan, session_state_code, unguarded_session_state
-from memfix.codemod import Codemod, Fix, Invalid, Valid
+from codemods._wiring import Edit, PlannedEdits
+from memfix.codemod import Fix, Invalid, Valid
 from memfix.results import Fix as FixKind
-
-Edit = Callable[[cst.CSTNode], cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]]
 
 _CHAT = (
     "from langchain_core.runnables.history import RunnableWithMessageHistory\n\n"
@@ -120,7 +119,7 @@ def _chat_loop(key: str, before: str = "") -> str:
     )
 
 
-class UnstableSessionKey(Codemod):
+class UnstableSessionKey(PlannedEdits):
     NAME = "unstable-session-key"
     MESSAGE = "session key {key!r} {problem}"
     FIX = Fix.SAFE
@@ -154,7 +153,6 @@ class UnstableSessionKey(Codemod):
     ]
 
     def visit_Module(self, node: cst.Module) -> bool:
-        self.edits: dict[cst.CSTNode, list[Edit]] = {}
         self.module = node
         self.frameworks = web_frameworks(node)
         self.keys = IDENTITY_NAMES | {self.context.settings.session_key or "session_id"}
@@ -179,17 +177,6 @@ class UnstableSessionKey(Codemod):
         for plan in unguarded_session_state(node, self._qualified, self.tracer, self.keys):
             self._plan_streamlit(plan)
         return True  # decided here, on the original nodes; edited in on_leave
-
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
-        result: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
-        result = super().on_leave(original_node, updated_node)
-        for edit in self.edits.get(original_node, ()):
-            if not isinstance(result, cst.CSTNode):
-                break
-            result = edit(result)
-        return result
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         # Keep `import uuid` only where something still uses it.
@@ -270,7 +257,7 @@ class UnstableSessionKey(Codemod):
         return self.MESSAGE.format(key=use.key, problem=problem)
 
     def _edit(self, node: cst.CSTNode, edit: Edit) -> None:
-        self.edits.setdefault(node, []).append(edit)
+        self.plan(node, edit)
 
     def _plan(self, use: KeyUse, found: Unstable, methods: set[cst.FunctionDef]) -> None:
         message = self._message(use, found)
