@@ -23,7 +23,7 @@ IDENTITY_NAMES = frozenset(
 )
 
 # Most specific first: a conversation key beats a user key.
-_PRIORITY = (
+IDENTITY_PRIORITY = (
     "session_id",
     "conversation_id",
     "thread_id",
@@ -141,7 +141,7 @@ def _request_data_locals(function: cst.FunctionDef) -> set[str]:
 
 
 def _ranked(session_key: str | None) -> tuple[str, ...]:
-    return (session_key, *_PRIORITY) if session_key else _PRIORITY
+    return (session_key, *IDENTITY_PRIORITY) if session_key else IDENTITY_PRIORITY
 
 
 def _parameters(function: cst.FunctionDef) -> dict[str, cst.Param]:

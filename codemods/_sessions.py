@@ -16,7 +16,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods._edits import is_docstring, leading_lines, without_blank_lines
-from codemods._identity import Identity, find_identity_in_module
+from codemods._identity import IDENTITY_PRIORITY, Identity, find_identity_in_module
 from codemods._langchain import web_frameworks
 from codemods._names import bindings, names_read, parameter_names
 from codemods._new_parameter import callers, is_plain_or_route, with_parameter
@@ -49,15 +49,6 @@ _GRADIO_EVENTS = frozenset({"submit", "click", "change", "then", "input", "uploa
 _FLASK_FIELDS = ("json", "form", "args", "values")
 # Where Django, DRF and Starlette-like request objects keep the fields a client sent.
 _REQUEST_DATA = ("data", "POST", "GET", "query_params", "json", "form", "args", "values")
-IDENTITY_PRIORITY = (
-    "session_id",
-    "conversation_id",
-    "thread_id",
-    "chat_id",
-    "user_id",
-    "client_id",
-    "username",
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ def fix_bytes(
             path, "", "", "", (), Status.FAILED, f"cannot decode: {error}", digest=digest
         )
     if settings.prefilter and not _wanted(data, decoded.text, codemods):
-        result = _unchanged(path, decoded.text, ())
+        result = unchanged_result(path, decoded.text, ())
     else:
         result = fix_source(decoded.text, path=path, codemods=codemods, settings=settings)
     return replace(result, encoding=decoded.encoding, bom=decoded.bom, digest=digest)
@@ -66,11 +66,11 @@ def fix_source(
     """
     too_deep = nesting_problem(source)
     if too_deep is not None:
-        return _failed(path, source, too_deep)
+        return failed_result(path, source, too_deep)
     try:
         original = cst.parse_module(source)
     except Exception as error:  # libcst raises more than ParserSyntaxError on odd input
-        return _failed(path, source, _parse_problem(source, path, error))
+        return failed_result(path, source, _parse_problem(source, path, error))
 
     module, text = original, source
     findings: list[Finding] = []
@@ -94,10 +94,10 @@ def fix_source(
             except SkipFile:
                 continue
             except RecursionError:
-                return _failed(path, source, TOO_DEEP)
+                return failed_result(path, source, TOO_DEEP)
             except Exception as error:
                 message = f"internal error in {codemod_class.NAME}: {type(error).__name__}: {error}"
-                return _failed(path, source, message, internal=True)
+                return failed_result(path, source, message, internal=True)
             # A codemod edits only after reporting a fixed finding: else skip code generation.
             edited = any(finding.fixed for finding in codemod.findings)
             new_text = new_module.code if edited else text
@@ -135,11 +135,11 @@ def fix_source(
 
     findings.sort(key=lambda f: (f.line, f.column, f.codemod))
     if text == source:
-        return _unchanged(path, source, tuple(findings), "".join(pending))
+        return unchanged_result(path, source, tuple(findings), "".join(pending))
     problem = validation_error(original, text, path)
     if problem is not None:
         names = ", ".join(dict.fromkeys(changed_by))
-        return _failed(
+        return failed_result(
             path,
             source,
             f"fix by {names} rejected: {problem}",
@@ -189,13 +189,14 @@ def _fixable_as_in(findings: Sequence[Finding], preview: Sequence[Finding]) -> l
     ]
 
 
-def _unchanged(
+def unchanged_result(
     path: str, source: str, findings: tuple[Finding, ...], pending: str = ""
 ) -> FileResult:
+    """The result for a file that stays as it is, with its findings and any unsafe diff."""
     return FileResult(path, source, source, "", findings, Status.UNCHANGED, pending_diff=pending)
 
 
-def _failed(
+def failed_result(
     path: str,
     source: str,
     error: str,
@@ -203,4 +204,5 @@ def _failed(
     internal: bool = False,
     findings: tuple[Finding, ...] = (),
 ) -> FileResult:
+    """The result for a file left untouched because of `error` (internal: memfix's own)."""
     return FileResult(path, source, source, "", findings, Status.FAILED, error, internal)

@@ -14,7 +14,7 @@ from memfix import cells, notebook, prefilter
 from memfix.codemod import Codemod
 from memfix.config import Settings
 from memfix.diff import unified_diff
-from memfix.engine import fix_source
+from memfix.engine import failed_result, fix_source, unchanged_result
 from memfix.results import FileResult, Finding, Status
 
 
@@ -32,7 +32,7 @@ def fix_notebook_bytes(
             path, "", "", "", (), Status.FAILED, f"cannot decode: {problem}", digest=digest
         )
     if settings.prefilter and not prefilter.is_candidate(data, prefilter.vocabulary(codemods)):
-        result = _unchanged(path, text, ())
+        result = unchanged_result(path, text, ())
     else:
         result = fix_notebook(text, path=path, codemods=codemods, settings=settings)
     return replace(result, encoding="utf-8", bom=bom, digest=digest)
@@ -51,7 +51,7 @@ def fix_notebook(
     try:
         book = notebook.read_notebook(text)
     except notebook.NotebookError as error:
-        return _failed(path, text, str(error))
+        return failed_result(path, text, str(error))
     program = cells.join_cells(book)
     code_size = len(program.text.encode("utf-8", "surrogatepass"))
     if code_size > settings.max_file_size:
@@ -65,7 +65,7 @@ def fix_notebook(
             for number in program.cells
         ]
         if any(single is None for single in singles):
-            return _failed(
+            return failed_result(
                 path, text, "cannot map the fix back to the notebook's cells", internal=True
             )
         outcome = _merge([single for single in singles if single is not None])
@@ -73,11 +73,11 @@ def fix_notebook(
         return outcome
     sources, findings, pending = outcome
     if not sources:
-        return _unchanged(path, text, findings, pending)
+        return unchanged_result(path, text, findings, pending)
     after = notebook.with_sources(book, sources)
     problem = notebook.layout_problem(book, after, sources)
     if problem is not None:
-        return _failed(path, text, problem, internal=True, findings=findings)
+        return failed_result(path, text, problem, internal=True, findings=findings)
     diff = _cell_diffs(book, sources, path)
     return FileResult(path, text, after, diff, findings, Status.CHANGED, pending_diff=pending)
 
@@ -108,7 +108,7 @@ def _fix_program(
         if problem is not None:
             message = f"fix rejected: cell {number}: {problem}"
             unapplied = tuple(replace(f, applied=False) for f in findings)
-            return _failed(path, book.text, message, internal=True, findings=unapplied)
+            return failed_result(path, book.text, message, internal=True, findings=unapplied)
     unmasked = {number: program.unmask(masked) for number, masked in sources.items()}
     pending = ""
     if result.pending_diff:
@@ -190,20 +190,3 @@ def _cell_diffs(
         unified_diff(old[number], sources[number], f"{path}:cell {number}", git_paths=False)
         for number in sorted(sources)
     )
-
-
-def _unchanged(
-    path: str, text: str, findings: tuple[Finding, ...], pending: str = ""
-) -> FileResult:
-    return FileResult(path, text, text, "", findings, Status.UNCHANGED, pending_diff=pending)
-
-
-def _failed(
-    path: str,
-    text: str,
-    error: str,
-    *,
-    internal: bool = False,
-    findings: tuple[Finding, ...] = (),
-) -> FileResult:
-    return FileResult(path, text, text, "", findings, Status.FAILED, error, internal)
