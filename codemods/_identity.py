@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
+from codemods._find import findall
 from codemods._names import bindings
 
 IDENTITY_NAMES = frozenset(
@@ -103,7 +104,7 @@ def find_identity_in_request_data(
     """
     holders = _request_data_locals(function)
     reads: list[tuple[str, str]] = []
-    for node in m.findall(function.body, m.Subscript(value=m.Name()) | m.Call()):
+    for node in findall(function.body, m.Subscript(value=m.Name()) | m.Call()):
         if isinstance(node, cst.Subscript):
             base, key = node.value, _string_index(node)
         elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
@@ -124,7 +125,7 @@ def _request_data_locals(function: cst.FunctionDef) -> set[str]:
     params = set(_parameters(function))
     counts, declares_global = bindings([function.body])
     holders: set[str] = set()
-    for assign in m.findall(function.body, m.Assign(targets=[m.AssignTarget(m.Name())])):
+    for assign in findall(function.body, m.Assign(targets=[m.AssignTarget(m.Name())])):
         assert isinstance(assign, cst.Assign)
         target = cst.ensure_type(assign.targets[0].target, cst.Name).value
         value = assign.value
@@ -164,7 +165,7 @@ def _identity_reads(
     function: cst.FunctionDef, params: set[str], names: set[str]
 ) -> Iterator[tuple[str, str]]:
     """(expression, key) for each read of a per-user key in the body, in source order."""
-    for node in m.findall(function.body, m.Attribute() | m.Subscript() | m.Call()):
+    for node in findall(function.body, m.Attribute() | m.Subscript() | m.Call()):
         key: str | None
         if isinstance(node, cst.Attribute):
             key = node.attr.value

@@ -10,7 +10,6 @@ import whose top-level package is LangChain's or LangGraph's and ends in a known
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import QualifiedName, QualifiedNameProvider, QualifiedNameSource
 
 from memfix.codemod import Codemod
 
@@ -49,6 +48,13 @@ CHAIN_CLASSES = frozenset(
 )
 CHAIN_WORDS = tuple(sorted(name.encode() for name in CHAIN_CLASSES))
 
+# LangGraph's checkpointers that keep every thread in the process.
+SAVER_CLASSES = frozenset({"MemorySaver", "InMemorySaver"})
+
+# Every class that builds or holds conversation state: the calls that make a module worth
+# parsing for the codemods about where that state lives.
+CONVERSATION_CLASSES = MEMORY_CLASSES | IN_PROCESS_HISTORY_CLASSES | CHAIN_CLASSES | SAVER_CLASSES
+
 # Modules whose import makes every function in the file a candidate per-request handler.
 WEB_FRAMEWORKS = frozenset(
     {
@@ -82,15 +88,15 @@ def langchain_class(qualified: str) -> str | None:
     return name if root.startswith(_ROOTS) else None
 
 
-def imported_names(codemod: Codemod, node: cst.CSTNode) -> set[QualifiedName]:
-    names = codemod.get_metadata(QualifiedNameProvider, node, set())
-    return {name for name in names if name.source is QualifiedNameSource.IMPORT}
+def imported_names(codemod: Codemod, node: cst.CSTNode) -> set[str]:
+    """The dotted names a name or attribute chain stands for, by the module's imports."""
+    return codemod.imported(node)
 
 
 def class_of_call(codemod: Codemod, call: cst.Call) -> str | None:
     """The LangChain class a call constructs (or calls), by qualified name; None otherwise."""
     for name in imported_names(codemod, call.func):
-        found = langchain_class(name.name)
+        found = langchain_class(name)
         if found is not None:
             return found
     return None
@@ -110,6 +116,11 @@ def is_in_process_state(codemod: Codemod, call: cst.Call) -> str | None:
     ):
         return name
     return None
+
+
+def imported_frameworks(codemod: Codemod) -> set[str]:
+    """The web or UI frameworks the codemod's module imports, from its import table."""
+    return codemod.imported_packages() & WEB_FRAMEWORKS
 
 
 def web_frameworks(module: cst.Module) -> set[str]:

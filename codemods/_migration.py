@@ -16,6 +16,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 
 from codemods._edits import is_docstring, leading_lines, two_blank_lines_before
+from codemods._find import findall
 from codemods._prompts import template_variables
 
 FACTORY = "get_session_history"
@@ -472,7 +473,7 @@ def _is_text(value: cst.BaseExpression, scope: cst.FunctionDef | cst.Module) -> 
     assigned = m.Assign(
         targets=[m.AssignTarget(m.Name(value.value))], value=m.Call(m.Name("input"))
     )
-    return bool(m.findall(scope, assigned))
+    return bool(findall(scope, assigned))
 
 
 def _key(element: cst.BaseDictElement) -> str | None:

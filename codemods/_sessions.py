@@ -16,6 +16,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods._edits import is_docstring, leading_lines, without_blank_lines
+from codemods._find import findall
 from codemods._identity import IDENTITY_PRIORITY, Identity, find_identity_in_module
 from codemods._langchain import web_frameworks
 from codemods._names import bindings, names_read, parameter_names
@@ -101,7 +102,7 @@ def hands_on_or_closes_over(expression: cst.BaseExpression, state: set[str]) -> 
         return True
     return any(
         names_read(cst.ensure_type(lam, cst.Lambda).body) & state
-        for lam in m.findall(expression, m.Lambda())
+        for lam in findall(expression, m.Lambda())
     )
 
 
@@ -229,7 +230,7 @@ def session_state_keys(module: cst.Module) -> set[str]:
     """Keys the module already reads or writes in `<x>.session_state` (attribute or string)."""
     keys: set[str] = set()
     state = m.Attribute(attr=m.Name("session_state"))
-    for node in m.findall(module, m.Attribute(value=state) | m.Subscript(value=state)):
+    for node in findall(module, m.Attribute(value=state) | m.Subscript(value=state)):
         if isinstance(node, cst.Attribute):
             keys.add(node.attr.value)
         elif isinstance(node, cst.Subscript):
@@ -237,7 +238,7 @@ def session_state_keys(module: cst.Module) -> set[str]:
             if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
                 value = index.value.evaluated_value
                 keys.add(value if isinstance(value, str) else "")
-    for node in m.findall(module, m.Comparison()):
+    for node in findall(module, m.Comparison()):
         for target in cst.ensure_type(node, cst.Comparison).comparisons:
             if isinstance(target.operator, cst.In | cst.NotIn):
                 left = cst.ensure_type(node, cst.Comparison).left
@@ -289,7 +290,7 @@ def new_identity(
     if "flask" in frameworks and function.decorators:
         reads = [
             node.attr.value
-            for node in m.findall(function.body, m.Attribute(value=m.Name("request")))
+            for node in findall(function.body, m.Attribute(value=m.Name("request")))
             if isinstance(node, cst.Attribute) and "flask.request" in qualified(node.value)
         ]
         field = next((f for f in _FLASK_FIELDS if f in reads), "json" if reads else None)
@@ -327,7 +328,7 @@ def _is_gradio_callback(
 ) -> bool:
     """The function is handed to Gradio: `gr.ChatInterface(fn)`, `.submit(fn, ...)`."""
     name = function.name.value
-    for node in m.findall(module, m.Call()):
+    for node in findall(module, m.Call()):
         call = cst.ensure_type(node, cst.Call)
         handed = any(
             m.matches(arg.value, m.Name(name))
@@ -372,7 +373,7 @@ def _request_field(function: cst.FunctionDef, session_key: str | None) -> Identi
         value=m.OneOf(*map(m.Name, sorted(params))), attr=m.OneOf(*map(m.Name, _REQUEST_DATA))
     )
     reads: dict[str, str] = {}
-    for node in m.findall(function.body, m.Subscript(value=holder)):
+    for node in findall(function.body, m.Subscript(value=holder)):
         subscript = cst.ensure_type(node, cst.Subscript)
         index = subscript.slice[0].slice if len(subscript.slice) == 1 else None
         key = index.value if isinstance(index, cst.Index) else None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
+from codemods._find import descendants, findall
 from codemods._langchain import MEMORY_CLASSES, imported_names, langchain_class
 from codemods._names import target_names
 from codemods._prompts import (
@@ -109,7 +110,10 @@ class Reach:
     def __init__(self, codemod: Codemod, module: cst.Module) -> None:
         self.codemod = codemod
         collector = _Bindings()
-        module.visit(collector)
+        for node in descendants(module):  # the walk the module's other searches share
+            visit = getattr(collector, f"visit_{type(node).__name__}", None)
+            if visit is not None:
+                visit(node)
         self.values = {
             name: value for name, value in collector.values.items() if collector.counts[name] == 1
         }
@@ -122,7 +126,7 @@ class Reach:
 
     def class_of(self, node: cst.BaseExpression) -> str | None:
         for name in imported_names(self.codemod, node):
-            found = langchain_class(name.name)
+            found = langchain_class(name)
             if found is not None:
                 return found
         return None
@@ -202,7 +206,7 @@ class Reach:
         return chain.prompt.required - memory_keys
 
     def chains(self, module: cst.Module) -> Iterator[Chain]:
-        for node in m.findall(module, m.Call()):
+        for node in findall(module, m.Call()):
             found = self.chain(cst.ensure_type(node, cst.Call))
             if found is not None:
                 yield found

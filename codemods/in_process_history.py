@@ -58,8 +58,9 @@ reads the dict with more than one key, when something removes entries from the d
 (a "new conversation" button would stop working), when a chain builds its own memory, for an
 async Postgres history or an async graph (their connections must be opened inside the
 event loop), for a Redis graph checkpointer (it needs RediSearch), when a name it would
-add is already taken, and with `--backend memory`. It never edits dependency files:
-the comment above the URL names the packages to add.
+add is already taken, and with `--backend memory`. The comment above the URL names the
+packages, and `memfix apply` adds the missing ones, unpinned, to the nearest
+`requirements.txt` or `pyproject.toml` dependency list in the same change.
 """
 
 from __future__ import annotations
@@ -71,7 +72,6 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
-from libcst.metadata import QualifiedNameProvider
 
 from codemods._backends import (
     HISTORY_FACTORY,
@@ -82,11 +82,16 @@ from codemods._backends import (
     url_constant,
 )
 from codemods._edits import simple_assignment, two_blank_lines_before
-from codemods._langchain import IN_PROCESS_HISTORY_CLASSES, MEMORY_WORDS, class_of_call
+from codemods._find import findall
+from codemods._langchain import (
+    CONVERSATION_CLASSES,
+    IN_PROCESS_HISTORY_CLASSES,
+    MEMORY_WORDS,
+    SAVER_CLASSES,
+    class_of_call,
+)
 from codemods._names import bindings
 from memfix.codemod import Codemod, Fix, Invalid, Valid
-
-SAVER_CLASSES = frozenset({"MemorySaver", "InMemorySaver"})
 
 # Memories that keep their turns in a `chat_memory` history, which can be a persistent one.
 CHAT_MEMORIES = frozenset(
@@ -146,7 +151,7 @@ class InProcessHistory(Codemod):
     SAVER_MESSAGE = "{kind} keeps graph checkpoints in process memory, lost on every restart"
     FIX = Fix.SAFE
     VOCABULARY = (b"ChatMessageHistory", b"MemorySaver", b"ConversationChain", *MEMORY_WORDS)
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    TRIGGERS = CONVERSATION_CLASSES
 
     VALID = [
         # Already persistent: the dict only caches history objects.
@@ -192,13 +197,13 @@ class InProcessHistory(Codemod):
                 for method in statement.body.body:
                     if isinstance(method, cst.FunctionDef):
                         self._gather(method, module_dicts | own)
-        for found in m.findall(node, m.Call()):
+        for found in findall(node, m.Call()):
             call = cst.ensure_type(found, cst.Call)
             kind = class_of_call(self, call)
             if kind in SAVER_CLASSES:
                 message = self.SAVER_MESSAGE.format(kind=kind)
                 self._fix(call, message, self.saver, key=None)
-        return True  # decided here, on the original nodes; leave_Call edits
+        return bool(self.edits)  # decided here, on the original nodes; leave_Call edits
 
     def _gather(self, function: cst.FunctionDef, dicts: frozenset[str]) -> None:
         keys, writes = _keys(function, dicts)
@@ -208,7 +213,7 @@ class InProcessHistory(Codemod):
         # A dict that is also emptied ("new conversation") would no longer forget: report.
         forgets = bool(writes & self.emptied)
         key = keys[0] if len(set(keys)) == 1 and not forgets else None
-        for found in m.findall(function, m.Call()):
+        for found in findall(function, m.Call()):
             call = cst.ensure_type(found, cst.Call)
             kind = class_of_call(self, call)
             message = self.MESSAGE.format(kind=kind, holder=holder)
@@ -258,6 +263,7 @@ class InProcessHistory(Codemod):
         if not self.edits:
             return updated_node
         imports, setup, packages = merged(self.used)
+        self.packages = packages  # the run adds them to the project's dependency file
         body: list[cst.BaseStatement] = list(updated_node.body)
         first_use = min(
             i for i, s in enumerate(original_node.body) if any(_contains(s, c) for c in self.edits)
@@ -303,9 +309,9 @@ def _emptied(module: cst.Module) -> set[str]:
     removals = m.Attribute(attr=m.Name("pop") | m.Name("popitem") | m.Name("clear"))
     found = {
         code(cst.ensure_type(cst.ensure_type(call, cst.Call).func, cst.Attribute).value)
-        for call in m.findall(module, m.Call(func=removals))
+        for call in findall(module, m.Call(func=removals))
     }
-    for statement in m.findall(module, m.Del(target=m.Subscript())):
+    for statement in findall(module, m.Del(target=m.Subscript())):
         target = cst.ensure_type(cst.ensure_type(statement, cst.Del).target, cst.Subscript)
         found.add(code(target.value))
     return found
@@ -318,7 +324,7 @@ def _is_async(module: cst.Module) -> bool:
     synchronously, and an async engine would raise there: the calls decide, not the def.
     """
     methods = m.OneOf(*(m.Name(name) for name in sorted(_ASYNC_METHODS)))
-    return bool(m.findall(module, m.Call(func=m.Attribute(attr=methods))))
+    return bool(findall(module, m.Call(func=m.Attribute(attr=methods))))
 
 
 def _is_empty_dict(value: cst.BaseExpression) -> bool:
@@ -346,7 +352,7 @@ def _dict_names(statements: Sequence[cst.BaseStatement], prefix: str) -> frozens
 
 def _self_assignments(cls: cst.ClassDef) -> list[cst.BaseStatement]:
     return [
-        cst.ensure_type(s, cst.SimpleStatementLine) for s in m.findall(cls, m.SimpleStatementLine())
+        cst.ensure_type(s, cst.SimpleStatementLine) for s in findall(cls, m.SimpleStatementLine())
     ]
 
 
@@ -355,17 +361,17 @@ def _keys(function: cst.FunctionDef, dicts: frozenset[str]) -> tuple[list[str], 
     code = cst.Module([]).code_for_node
     keys: list[str] = []
     writes: set[str] = set()
-    for found in m.findall(function, m.Subscript()):
+    for found in findall(function, m.Subscript()):
         sub = cst.ensure_type(found, cst.Subscript)
         holder = code(sub.value)
         if holder in dicts and len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Index):
             keys.append(code(sub.slice[0].slice.value))
-    for found in m.findall(function, m.AssignTarget(target=m.Subscript())):
+    for found in findall(function, m.AssignTarget(target=m.Subscript())):
         target = cst.ensure_type(cst.ensure_type(found, cst.AssignTarget).target, cst.Subscript)
         if code(target.value) in dicts:
             writes.add(code(target.value))
     lookups = m.Attribute(attr=m.Name("get") | m.Name("setdefault"))
-    for found in m.findall(function, m.Call(func=lookups)):
+    for found in findall(function, m.Call(func=lookups)):
         call = cst.ensure_type(found, cst.Call)
         attribute = cst.ensure_type(call.func, cst.Attribute)
         holder = code(attribute.value)
@@ -381,7 +387,7 @@ def _has_keyword(call: cst.Call, name: str) -> bool:
 
 
 def _contains(statement: cst.CSTNode, node: cst.CSTNode) -> bool:
-    return statement is node or bool(m.findall(statement, m.MatchIfTrue(lambda n: n is node)))
+    return statement is node or bool(findall(statement, m.MatchIfTrue(lambda n: n is node)))
 
 
 def _is_import(statement: cst.BaseStatement) -> bool:

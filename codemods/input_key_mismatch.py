@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import QualifiedNameProvider
 
-from codemods._langchain import CHAIN_WORDS
+from codemods._find import findall
+from codemods._langchain import CHAIN_CLASSES, CHAIN_WORDS
 from codemods._prompts import argument
 from codemods._wiring import (
     Chain,
@@ -85,7 +85,7 @@ class InputKeyMismatch(PlannedEdits):
     MESSAGE = "key {key!r} is not an input of {chain}, which expects {expected}"
     FIX = Fix.SAFE
     VOCABULARY = CHAIN_WORDS
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    TRIGGERS = CHAIN_CLASSES
 
     VALID = [
         Valid(_LEGACY + 'chain.invoke({"input": "Hello"})\n'),
@@ -117,14 +117,15 @@ class InputKeyMismatch(PlannedEdits):
         reach = Reach(self, node)
         for chain in reach.chains(node):
             self._check_chain_key(chain, reach)
-        for found in m.findall(node, m.Call()):
+        for found in findall(node, m.Call()):
             call = cst.ensure_type(found, cst.Call)
             receiver = call.func.value if isinstance(call.func, cst.Attribute) else call.func
             if isinstance(receiver, cst.Name):
                 built = reach.chain(receiver)
                 if built is not None:
                     self._check_call(call, receiver.value, built, reach)
-        return True  # decided on the original nodes; planned edits apply on the way out
+        # Decided here, on the original nodes; with nothing planned, no need to walk the tree.
+        return bool(self.edits)
 
     def _check_chain_key(self, chain: Chain, reach: Reach) -> None:
         """`input_messages_key` / `input_key` must be a variable of the prompt."""

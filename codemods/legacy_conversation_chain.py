@@ -67,11 +67,11 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
 from codemods import _migration as new
+from codemods._find import findall
 from codemods._identity import find_identity_in_module
-from codemods._langchain import MEMORY_CLASSES, web_frameworks
+from codemods._langchain import MEMORY_CLASSES, imported_frameworks
 from codemods._names import bindings
 from codemods._prompts import argument, template_variables
 from codemods._wiring import Edit, PlannedEdits, Reach
@@ -174,7 +174,7 @@ class LegacyConversationChain(PlannedEdits):
     MESSAGE = "{kind} {name!r} keeps its history in a legacy memory removed from current LangChain"
     FIX = Fix.SAFE
     VOCABULARY = (b"ConversationChain", b"LLMChain")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, ParentNodeProvider, PositionProvider)
+    TRIGGERS = frozenset({"ConversationChain", "LLMChain"})
 
     VALID = [
         # No memory: a stateless LLMChain is another migration, not a memory bug.
@@ -225,22 +225,30 @@ class LegacyConversationChain(PlannedEdits):
     def visit_Module(self, node: cst.Module) -> bool:
         self.module = node
         self.reach = Reach(self, node)
-        self.web = bool(web_frameworks(node))
+        self.web = bool(imported_frameworks(self))
         self.taken = set(bindings(node.body)[0])
         self.graph = self.context.settings.target is Target.LANGGRAPH
         self.reuse = not self.graph and any(
             isinstance(s, cst.FunctionDef) and s.name.value == new.FACTORY for s in node.body
         )
-        self.references = new.references(node)
+        self._references: dict[str, list[cst.Name]] | None = None  # read on first use
         self.applied: list[_Plan] = []
-        for found in m.findall(node, m.Call()):
+        for found in findall(node, m.Call()):
             call = cst.ensure_type(found, cst.Call)
             kind = self.reach.class_of(call.func)
             if kind == "ConversationChain" or (
                 kind == "LLMChain" and argument(call, "memory") is not None
             ):
                 self._consider(call, kind)
-        return True  # decided here, on the original nodes; edited in on_leave
+        # Decided here, on the original nodes; with nothing planned, no need to walk the tree.
+        return bool(self.edits)
+
+    @property
+    def references(self) -> dict[str, list[cst.Name]]:
+        """Every read or binding of each name of the module (one walk, when first asked)."""
+        if self._references is None:
+            self._references = new.references(self.module)
+        return self._references
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self.applied:
@@ -275,7 +283,7 @@ class LegacyConversationChain(PlannedEdits):
         return new.spaced_like(updated_node, new.with_imports(module, needed))
 
     def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.get_metadata(ParentNodeProvider, node, None)
+        return self.parent(node)
 
     def _consider(self, call: cst.Call, kind: str) -> None:
         above = self._parent(call)
@@ -356,7 +364,7 @@ class LegacyConversationChain(PlannedEdits):
             key = self._key(function)
             constant |= key == new.SESSION_CONSTANT
             unsafe |= use.changes_type
-            column = self.get_metadata(PositionProvider, use.outer).start.column
+            column = self.position(use.outer).column
             edits.append((use.outer, _replaced_by(use.text(name, key, column, graph=self.graph))))
             if use.changes_type and isinstance(self._parent(use.outer), cst.Return) and function:
                 edits.extend(self._result_reads(function, output))

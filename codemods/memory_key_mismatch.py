@@ -37,9 +37,9 @@ from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import QualifiedNameProvider
 
-from codemods._langchain import MEMORY_WORDS
+from codemods._find import findall
+from codemods._langchain import CHAIN_CLASSES, MEMORY_CLASSES, MEMORY_WORDS
 from codemods._prompts import Prompt, history_variable
 from codemods._wiring import (
     Chain,
@@ -88,7 +88,7 @@ class MemoryKeyMismatch(PlannedEdits):
     MESSAGE = "memory_key {key!r} is not a variable of the prompt, which reads {reads}"
     FIX = Fix.SAFE
     VOCABULARY = (*MEMORY_WORDS, b"RunnableWithMessageHistory")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    TRIGGERS = MEMORY_CLASSES | CHAIN_CLASSES
 
     VALID = [
         Valid(_case("history", "So far: {history}. {input}")),
@@ -121,15 +121,16 @@ class MemoryKeyMismatch(PlannedEdits):
                 self._check_memory(chain.memory, chain.prompt, chain)
         if not chains:
             self._check_lone_memories(node, reach)
-        for found in m.findall(node, m.Call(func=m.Attribute(value=m.Name()))):
+        for found in findall(node, m.Call(func=m.Attribute(value=m.Name()))):
             self._check_by_hand(cst.ensure_type(found, cst.Call), reach)
-        return True  # decided on the original nodes; planned edits apply on the way out
+        # Decided here, on the original nodes; with nothing planned, no need to walk the tree.
+        return bool(self.edits)
 
     def _check_lone_memories(self, node: cst.Module, reach: Reach) -> None:
         """A memory and one prompt with no chain in reach: the memory is for that prompt."""
         prompts: list[Prompt] = []
         memories: list[Memory] = []
-        for found in m.findall(node, m.Call()):
+        for found in findall(node, m.Call()):
             call = cst.ensure_type(found, cst.Call)
             prompt, memory = reach.prompt(call), reach.memory(call)
             if prompt is not None:

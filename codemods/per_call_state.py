@@ -62,7 +62,10 @@ codemod stays silent when the state is correct as it is: re-filled from a store
 factory, `st.session_state`, `cl.user_session`, `app.state`), or used in a loop
 inside the function (one session per call). It reports without rewriting when moving
 would reorder side effects, clash with a module-level name (or a factory built from
-other code), or need a name defined later in the module.
+other code), or need a name defined later in the module. A function that returns new
+state on each call and is called by a route in another module is reported at the
+function with that route (the repository pass finds it) and never rewritten: a fix
+would give it a `session_id` parameter and change every caller in every module.
 """
 
 from __future__ import annotations
@@ -73,7 +76,6 @@ from functools import partial
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import QualifiedNameProvider
 
 from codemods._edits import (
     blank_lines_first,
@@ -83,13 +85,15 @@ from codemods._edits import (
     two_blank_lines_before,
     without_blank_lines,
 )
+from codemods._find import findall
 from codemods._identity import IDENTITY_NAMES
 from codemods._langchain import (
+    CONVERSATION_CLASSES,
     MEMORY_WORDS,
     class_of_call,
+    imported_frameworks,
     imported_names,
     is_in_process_state,
-    web_frameworks,
 )
 from codemods._names import BUILTINS, bindings, names_read, parameter_names
 from codemods._sessions import (
@@ -191,7 +195,7 @@ class PerCallState(Codemod):
     MESSAGE = "{kind} {name!r} is rebuilt on every call of {function}(), so each turn starts empty"
     FIX = Fix.SAFE
     VOCABULARY = (*MEMORY_WORDS, b"ChatMessageHistory", b"ConversationChain")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    TRIGGERS = CONVERSATION_CLASSES
 
     VALID = [
         Valid(_program("    memory = ConversationBufferMemory()\n    return memory\n")),
@@ -272,7 +276,7 @@ class PerCallState(Codemod):
         self.streamlit = streamlit_name(node)
         self.state_keys = session_state_keys(node)
         self.factories: dict[str, str] = {}  # factory added here -> the code it builds
-        web = sorted(web_frameworks(node))
+        web = sorted(imported_frameworks(self))
         taken = set(bindings(node.body)[0])
         self.defined = {s.name.value: s for s in node.body if isinstance(s, cst.FunctionDef)}
         self.services = {
@@ -283,6 +287,7 @@ class PerCallState(Codemod):
         if self.streamlit and "streamlit" in web:
             self._plan_streamlit_script(node)
         self._report_dependencies(node)
+        self._report_builders()
         for index, statement in enumerate(node.body):
             if isinstance(statement, cst.FunctionDef):
                 known = set(bindings(node.body[:index])[0]) | BUILTINS
@@ -515,7 +520,7 @@ class PerCallState(Codemod):
         holds it, must stay in the handler, or one user's tokens stream to another.
         """
         for index in statements:
-            for call in m.findall(assigned[index][1], m.Call()):
+            for call in findall(assigned[index][1], m.Call()):
                 name = class_of_call(self, cst.ensure_type(call, cst.Call)) or ""
                 if any(word in name for word in _PER_REQUEST_WORDS):
                     return False
@@ -549,6 +554,30 @@ class PerCallState(Codemod):
                 self.state_keys.add(name)
                 self.top_level[index] = partial(streamlit_guard, self.streamlit, name)
 
+    def _report_builders(self) -> None:
+        """A function that builds new state per call, called by routes of other modules.
+
+        The repository pass found the routes; report only: a fix would need the function
+        to take an identity and every caller in every module to pass it.
+        """
+        for builder in self.context.facts.builders:
+            function = self.defined.get(builder.function)
+            if function is None:
+                continue
+            for node in findall(function.body, m.Call()):
+                call = cst.ensure_type(node, cst.Call)
+                kind = is_in_process_state(self, call)
+                if kind is None:
+                    continue
+                routes = ", ".join(route.describe() for route in builder.users)
+                message = (
+                    f"{kind} built by {builder.function}() is new on every call, and it is "
+                    f"called per request by {routes}, so each turn starts empty"
+                )
+                if self.report(call, message, fixed=False):
+                    self.findings[-1] = replace(self.findings[-1], fix=Fix.NONE)
+                break
+
     def _report_dependencies(self, module: cst.Module) -> None:
         """A FastAPI `Depends(factory)` that returns new state: FastAPI calls it per request.
 
@@ -557,7 +586,7 @@ class PerCallState(Codemod):
         depends = m.Call(func=m.Name("Depends") | m.Attribute(attr=m.Name("Depends")))
         names = {
             arg.value.value
-            for call in m.findall(module, depends)
+            for call in findall(module, depends)
             for arg in cst.ensure_type(call, cst.Call).args[:1]
             if isinstance(arg.value, cst.Name)
         }
@@ -565,7 +594,7 @@ class PerCallState(Codemod):
             function = self.defined[name]
             if parameter_names(function.params) & IDENTITY_NAMES:
                 continue  # maybe built per user; per-call-state cannot tell
-            for node in m.findall(function.body, m.Return(value=m.Call())):
+            for node in findall(function.body, m.Return(value=m.Call())):
                 value = cst.ensure_type(cst.ensure_type(node, cst.Return).value, cst.Call)
                 kind = is_in_process_state(self, value)
                 if kind is not None:
@@ -591,12 +620,12 @@ class PerCallState(Codemod):
             for small in line.body
         )
         refill = m.Call(func=m.Attribute(attr=m.OneOf(*map(m.Name, sorted(_REFILL_METHODS)))))
-        if not builds or m.findall(init, refill):
+        if not builds or findall(init, refill):
             return frozenset()  # no state, or state re-filled from a store
         return frozenset(n for n in methods if not n.startswith("_"))
 
     def _qualified(self, node: cst.CSTNode) -> set[str]:
-        return {n.name for n in imported_names(self, node)}
+        return imported_names(self, node)
 
 
 def _called_class(value: cst.Call, services: Mapping[str, frozenset[str]]) -> str | None:
@@ -614,10 +643,10 @@ def _only_methods_called(
     turn = m.Call(func=m.Attribute(value=m.Name(name), attr=m.OneOf(*map(m.Name, sorted(methods)))))
     asked = 0
     for statement in rest:
-        reads = len(m.findall(statement, m.Name(name)))
-        calls = len(m.findall(statement, turn))
-        loops = m.findall(statement, m.For() | m.While() | m.ListComp() | m.GeneratorExp())
-        if reads != calls or any(m.findall(loop, m.Name(name)) for loop in loops):
+        reads = len(findall(statement, m.Name(name)))
+        calls = len(findall(statement, turn))
+        loops = findall(statement, m.For() | m.While() | m.ListComp() | m.GeneratorExp())
+        if reads != calls or any(findall(loop, m.Name(name)) for loop in loops):
             return False
         asked += calls
     return asked > 0
@@ -661,14 +690,14 @@ def _used_for_one_turn(
     rest = body[index + 1 :]
     used = False
     for statement in rest:
-        if m.findall(statement, m.Name(value=m.MatchIfTrue(lambda v: v in state))):
+        if findall(statement, m.Name(value=m.MatchIfTrue(lambda v: v in state))):
             used = True
-        loops = m.findall(statement, m.For() | m.While() | m.ListComp() | m.GeneratorExp())
-        if any(m.findall(loop, names) for loop in loops):
+        loops = findall(statement, m.For() | m.While() | m.ListComp() | m.GeneratorExp())
+        if any(findall(loop, names) for loop in loops):
             return False
         if _escapes(statement, state):
             return False
-        for call in m.findall(
+        for call in findall(
             statement, m.Call(args=[m.ZeroOrMore(), m.Arg(value=names), m.ZeroOrMore()])
         ):
             if class_of_call(codemod, cst.ensure_type(call, cst.Call)) is None:
@@ -678,11 +707,11 @@ def _used_for_one_turn(
 
 def _escapes(statement: cst.BaseStatement, state: set[str]) -> bool:
     """Whether the statement returns, yields, stores or refills the state."""
-    for node in m.findall(statement, m.Return() | m.Yield()):
+    for node in findall(statement, m.Return() | m.Yield()):
         value = node.value if isinstance(node, cst.Return | cst.Yield) else None
         if isinstance(value, cst.BaseExpression) and hands_on(value, state):
             return True
-    for node in m.findall(statement, m.Assign() | m.AnnAssign() | m.AugAssign()):
+    for node in findall(statement, m.Assign() | m.AnnAssign() | m.AugAssign()):
         if isinstance(node, cst.Assign):
             targets, value = [t.target for t in node.targets], node.value
         elif isinstance(node, cst.AnnAssign | cst.AugAssign):
@@ -695,7 +724,7 @@ def _escapes(statement: cst.BaseStatement, state: set[str]) -> bool:
         if any(hands_on(t, state) and not isinstance(t, cst.Name) for t in targets):
             return True  # `memory.chat_memory.messages = loaded`: refilled
     refill = m.OneOf(*(m.Name(method) for method in sorted(_REFILL_METHODS)))
-    for node in m.findall(statement, m.Call(func=m.Attribute(attr=refill))):
+    for node in findall(statement, m.Call(func=m.Attribute(attr=refill))):
         if hands_on(cst.ensure_type(node, cst.Call).func, state):
             return True
     return False

@@ -59,8 +59,17 @@ taken, and for a cached Streamlit function that takes arguments (the cache is th
 keyed by them) or is called other than as `name = load()` at the top of the script.
 A module-level object in a module with no web or UI framework is one conversation per
 process, which is correct for a script, and is left alone; so is a Streamlit script's
-own top level, which re-runs per interaction (`per-call-state` handles it). Only one
-module is read: state defined in one file and used by a route in another is not seen.
+own top level, which re-runs per interaction (`per-call-state` handles it).
+
+Across modules, the repository pass finds state defined in one file and used by the
+handlers of another (`from app.memory import chain`, `from .memory import chain`,
+`import app.memory as m` then `m.chain`). The finding at the definition names the
+routes (`POST /chat in app/routes.py:9`); the definition becomes the same factory and
+each handler calls it, with the same safety rules, and the import brings in the factory.
+Both files change in the same run or neither does: when the definition cannot move (a
+function beside it also reads it), a handler has no identity and `--unsafe-fixes` is not
+given, or only one of the two files is in the run, both are reported and left alone. A
+chain built in one module from a memory another module defines is reported, not fixed.
 """
 
 from __future__ import annotations
@@ -72,15 +81,16 @@ from typing import cast
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import QualifiedNameProvider
 
+from codemods._across import Reader, alias_renamed, import_aliases, read_replaced, readers
 from codemods._edits import leading_lines, simple_assignment, two_blank_lines_before
+from codemods._find import findall
 from codemods._langchain import (
     MEMORY_WORDS,
     WEB_FRAMEWORKS,
+    imported_frameworks,
     imported_names,
     is_in_process_state,
-    web_frameworks,
 )
 from codemods._names import bindings, names_read, parameter_names
 from codemods._sessions import (
@@ -97,12 +107,22 @@ from codemods._sessions import (
 )
 from codemods._wiring import Edit, PlannedEdits
 from memfix.codemod import Fix, Invalid, Valid
+from memfix.facts import Plan, SharedDefinition, SharedImport
+from memfix.outline import Outline
 
 Signature = Callable[[cst.FunctionDef], cst.FunctionDef]
 
 _LIST_NAMES = ("history", "messages")  # in VOCABULARY: the prefilter must see them
 _STATE_WORDS = (*MEMORY_WORDS, b"ChatMessageHistory", b"ConversationChain")
 _GROWS = ("append", "extend", "insert")
+# Findings about state that lives in one module and is used by handlers in another.
+_ACROSS = (
+    "{kind} {name!r} is one object for every user of {routes}, so users see each other's turns"
+)
+_IMPORTED = (
+    "{name!r} from {source} is one object for every user of {function}(), "
+    "so users see each other's turns"
+)
 
 _IMPORTS = (
     "from fastapi import FastAPI\n"
@@ -156,7 +176,9 @@ class SharedGlobalState(PlannedEdits):
         empty_list = "= []" in text or "=[]" in text
         return empty_list and any(name in text for name in _LIST_NAMES)
 
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    @classmethod
+    def wants_outline(cls, outline: Outline, text: str) -> bool:
+        return not outline.packages.isdisjoint(WEB_FRAMEWORKS)
 
     VALID = [
         # No web framework: a script's module scope is one conversation, which is right.
@@ -206,16 +228,21 @@ class SharedGlobalState(PlannedEdits):
 
     def visit_Module(self, node: cst.Module) -> bool:
         self.module = node
-        web = web_frameworks(node)
+        web = imported_frameworks(self)
         self.streamlit = streamlit_name(node)
         if self.streamlit and "streamlit" in web:
             self._plan_cached(node)
         if web - {"streamlit"}:
             self._plan_module_state(node)
-        return True  # decided here, on the original nodes; edited in on_leave
+        if self.context.facts.definitions:
+            self._plan_definitions(node)
+        if self.context.facts.imports:
+            self._plan_imports(node)
+        # Decided here, on the original nodes; with nothing planned, no need to walk the tree.
+        return bool(self.edits)
 
     def _qualified(self, node: cst.CSTNode) -> set[str]:
-        return {n.name for n in imported_names(self, node)}
+        return imported_names(self, node)
 
     def _edit(self, node: cst.CSTNode, edit: Edit) -> None:
         self.plan(node, edit)
@@ -235,6 +262,8 @@ class SharedGlobalState(PlannedEdits):
             if kind is None:
                 continue
             group = dependents(name, index, assigned)
+            if group & {definition.name for definition in self.context.facts.definitions}:
+                continue  # other modules use it too: `_plan_definitions` decides
             members = {i for i, (n, _) in assigned.items() if n in group and i >= index}
             users, blocked = _users(body, group, members)
             if not users or (kind == "history list" and not _appended(name, users)):
@@ -268,13 +297,139 @@ class SharedGlobalState(PlannedEdits):
                 if signature is not None:
                     self._edit(user, partial(_signature, signature))
 
+    def _plan_definitions(self, module: cst.Module) -> None:
+        """Module-level state that handlers of other modules use, as the repository pass found.
+
+        It becomes the same factory as in one module; the other modules' handlers are
+        edited in their own run (`_plan_imports`), with the same plan.
+        """
+        body: Sequence[cst.BaseStatement] = module.body
+        counts = bindings(body)[0]
+        assigned = {i: f for i, s in enumerate(body) if (f := simple_assignment(s))}
+        at = {name: i for i, (name, _) in assigned.items() if counts.get(name) == 1}
+        for definition in self.context.facts.definitions:
+            index = at.get(definition.name)
+            if index is None:
+                continue
+            root = self._root_state(definition.name, assigned, at)
+            if root is None:
+                self._report_imported_state(definition, assigned[index][1])
+                continue
+            start, kind = root
+            group = dependents(assigned[start][0], start, assigned)
+            members = {i for i, (n, _) in assigned.items() if n in group and i >= start}
+            users, blocked = _users(body, group, members)
+            function, store = factory_names(definition.name)
+            reads = set().union(*(names_read(assigned[i][1]) for i in members))
+            fixable = (
+                definition.plan is not Plan.REPORT
+                and not users
+                and not blocked
+                and _ancestors(definition.name, members, assigned) == members
+                and all(counts.get(n) == 1 for n in group)
+                and not {function, store} & set(counts)
+                and "session_id" not in reads
+            )
+            safety = Fix.UNSAFE if definition.plan is Plan.UNSAFE else Fix.SAFE
+            applies = fixable and (safety is Fix.SAFE or self.context.settings.unsafe_fixes)
+            routes = ", ".join(route.describe() for route in definition.users)
+            message = _ACROSS.format(kind=kind, name=definition.name, routes=routes)
+            if not self.report(assigned[index][1], message, fixed=applies):
+                continue
+            self.findings[-1] = replace(self.findings[-1], fix=safety)
+            if applies:
+                self._to_factory(body, sorted(members), assigned, function, store)
+
+    def _report_imported_state(
+        self, definition: SharedDefinition, value: cst.BaseExpression
+    ) -> None:
+        """A chain built here from state another module defines: report, do not fix.
+
+        Its factory would need the other module's factory too, one more hop.
+        """
+        routes = ", ".join(route.describe() for route in definition.users)
+        message = _ACROSS.format(kind=definition.kind, name=definition.name, routes=routes)
+        if self.report(value, message, fixed=False):
+            self.findings[-1] = replace(self.findings[-1], fix=Fix.NONE)
+
+    def _root_state(
+        self, name: str, assigned: dict[int, tuple[str, cst.BaseExpression]], at: dict[str, int]
+    ) -> tuple[int, str] | None:
+        """The first statement that builds the state `name` holds (maybe its own), and its kind."""
+        for index, (other, value) in sorted(assigned.items()):
+            if at.get(other) != index or not isinstance(value, cst.Call):
+                continue
+            kind = is_in_process_state(self, value) or self._inner_state(value)
+            if kind is not None and name in dependents(other, index, assigned):
+                return index, kind
+        return None
+
+    def _plan_imports(self, module: cst.Module) -> None:
+        """Names imported from a module where they are one object for every user.
+
+        Each handler fetches its session's object from the factory that replaces the
+        name there, and the import brings in the factory.
+        """
+        taken = set(bindings(module.body)[0])
+        for shared in self.context.facts.imports:
+            aliases = [
+                alias
+                for alias in import_aliases(module, shared.access)
+                if self.position(alias).line == shared.line
+            ]
+            users, blocked = readers(module, shared.access)
+            if len(aliases) != 1 or not users:
+                continue
+            identities, safety = self._identities(module, [user for user, _ in users])
+            if shared.plan is Plan.UNSAFE:
+                safety = Fix.UNSAFE
+            dotted = "." in shared.access
+            fixable = (
+                shared.plan is not Plan.REPORT
+                and not blocked
+                and identities is not None
+                and (dotted or shared.factory not in taken)
+            )
+            applies = fixable and (safety is Fix.SAFE or self.context.settings.unsafe_fixes)
+            message = _IMPORTED.format(
+                name=shared.access, source=shared.source, function=users[0][0].name.value
+            )
+            if not self.report(aliases[0], message, fixed=applies):
+                continue
+            self.findings[-1] = replace(self.findings[-1], fix=safety)
+            if applies and identities is not None:
+                self._fetch_per_session(shared, aliases[0], users, identities)
+
+    def _fetch_per_session(
+        self,
+        shared: SharedImport,
+        alias: cst.ImportAlias,
+        users: Sequence[Reader],
+        identities: Sequence[tuple[str, Signature | None]],
+    ) -> None:
+        """Import the factory, and make each handler call it with its identity."""
+        dotted = "." in shared.access
+        if not dotted:
+            self._edit(alias, partial(alias_renamed, shared.factory))
+        module_path = shared.access.rpartition(".")[0]
+        for (user, reads), (expression, signature) in zip(users, identities, strict=True):
+            if dotted:
+                call = f"{module_path}.{shared.factory}({expression})"
+                for read in reads:
+                    self._edit(read, partial(read_replaced, call))
+            else:
+                line = cst.parse_statement(f"{shared.access} = {shared.factory}({expression})")
+                self._edit(user, partial(_first_line, line))
+            if signature is not None:
+                self._edit(user, partial(_signature, signature))
+
     def _inner_state(self, value: cst.Call) -> str | None:
         """The state built inside a call: `ConversationChain(memory=ConversationBufferMemory())`.
 
         A memory built in a lambda is made on each call, not once: it does not count.
         """
-        fresh = {id(c) for lam in m.findall(value, m.Lambda()) for c in m.findall(lam, m.Call())}
-        for call in m.findall(value, m.Call()):
+        fresh = {id(c) for lam in findall(value, m.Lambda()) for c in findall(lam, m.Call())}
+        for call in findall(value, m.Call()):
             if id(call) not in fresh:
                 kind = is_in_process_state(self, cst.ensure_type(call, cst.Call))
                 if kind is not None:
@@ -335,7 +490,7 @@ class SharedGlobalState(PlannedEdits):
                 continue  # not cached, or cached per argument (maybe per user)
             kinds = [
                 kind
-                for call in m.findall(statement.body, m.Call())
+                for call in findall(statement.body, m.Call())
                 if (kind := is_in_process_state(self, cst.ensure_type(call, cst.Call)))
             ]
             if not kinds:
@@ -396,14 +551,14 @@ def _history_list(name: str, value: cst.BaseExpression, module: cst.Module) -> s
         isinstance(node, cst.ImportFrom)
         and node.module is not None
         and cst.Module([]).code_for_node(node.module).startswith(("langchain", "langgraph"))
-        for node in m.findall(module, m.ImportFrom())
+        for node in findall(module, m.ImportFrom())
     )
     return "history list" if langchain else None
 
 
 def _appended(name: str, users: Sequence[tuple[cst.FunctionDef, set[str]]]) -> bool:
     grows = m.Call(func=m.Attribute(value=m.Name(name), attr=m.OneOf(*map(m.Name, _GROWS))))
-    return any(m.findall(function.body, grows) for function, _ in users)
+    return any(findall(function.body, grows) for function, _ in users)
 
 
 def _users(

@@ -60,7 +60,6 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
-from libcst.metadata import QualifiedNameProvider, QualifiedNameSource
 
 from codemods._identity import (
     IDENTITY_NAMES,
@@ -68,7 +67,7 @@ from codemods._identity import (
     find_identity_in_module,
     find_identity_in_request_data,
 )
-from codemods._langchain import class_of_call, web_frameworks
+from codemods._langchain import class_of_call, imported_frameworks
 from codemods._names import bindings, names_read
 from codemods._new_parameter import (
     callers,
@@ -94,6 +93,7 @@ from codemods._session_keys import (
 from codemods._streamlit_keys import StreamlitPlan, session_state_code, unguarded_session_state
 from codemods._wiring import Edit, PlannedEdits
 from memfix.codemod import Fix, Invalid, Valid
+from memfix.outline import Outline
 from memfix.results import Fix as FixKind
 
 _CHAT = (
@@ -124,7 +124,15 @@ class UnstableSessionKey(PlannedEdits):
     MESSAGE = "session key {key!r} {problem}"
     FIX = Fix.SAFE
     VOCABULARY = (b"configurable", b"ChatMessageHistory", b"session_state")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+
+    @classmethod
+    def wants_outline(cls, outline: Outline, text: str) -> bool:
+        # A key reaches a run's config, a history's session id or Streamlit's state.
+        return (
+            "configurable" in text
+            or "streamlit" in outline.packages
+            or any(name.endswith("ChatMessageHistory") for name in outline.langchain_calls)
+        )
 
     VALID = [
         Valid(_reply("user_id: str, message: str", "user_id")),
@@ -154,7 +162,7 @@ class UnstableSessionKey(PlannedEdits):
 
     def visit_Module(self, node: cst.Module) -> bool:
         self.module = node
-        self.frameworks = web_frameworks(node)
+        self.frameworks = imported_frameworks(self)
         self.keys = IDENTITY_NAMES | {self.context.settings.session_key or "session_id"}
         self.session_name = self.context.settings.session_key or "session_id"
         self.tracer = Tracer(node, self._qualified, reruns="streamlit" in self.frameworks)
@@ -176,7 +184,8 @@ class UnstableSessionKey(PlannedEdits):
             self._plan(use, found, finder.methods)
         for plan in unguarded_session_state(node, self._qualified, self.tracer, self.keys):
             self._plan_streamlit(plan)
-        return True  # decided here, on the original nodes; edited in on_leave
+        # Decided here, on the original nodes; with nothing planned, no need to walk the tree.
+        return bool(self.edits)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         # Keep `import uuid` only where something still uses it.
@@ -195,8 +204,7 @@ class UnstableSessionKey(PlannedEdits):
         return True
 
     def _qualified(self, node: cst.CSTNode) -> set[str]:
-        names = self.get_metadata(QualifiedNameProvider, node, set())
-        return {n.name for n in names if n.source is QualifiedNameSource.IMPORT}
+        return self.imported(node)
 
     def _allowed(self, use: KeyUse, found: Unstable) -> bool:
         """Keys that are fine where they are used."""
@@ -409,7 +417,7 @@ class UnstableSessionKey(PlannedEdits):
         bound = scope.counts.get(name, 0) - (found.local == name)
         found_callers = callers(self.module, function, method=function in methods)
         updates: list[tuple[cst.Call, str]] = []
-        framework_route = bool(function.decorators) and "flask" in web_frameworks(self.module)
+        framework_route = bool(function.decorators) and "flask" in self.frameworks
         possible = (
             is_plain_or_route(function)
             and not framework_route

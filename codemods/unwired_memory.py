@@ -38,11 +38,11 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import PositionProvider, QualifiedNameProvider
 
 from codemods._langchain import MEMORY_CLASSES, MEMORY_WORDS, imported_names
 from codemods._wiring import Reach
 from memfix.codemod import Codemod, Fix, Invalid, Valid
+from memfix.outline import Outline
 
 # Uses of a memory that only write to it: they do not wire it to anything.
 _WRITES = frozenset({"save_context", "clear", "add_user_message", "add_ai_message"})
@@ -69,7 +69,13 @@ class UnwiredMemory(Codemod):
     MESSAGE = "memory {name!r} is never given to a chain; {bypass}"
     FIX = Fix.NONE
     VOCABULARY = (*MEMORY_WORDS, b"ChatInterface")
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
+
+    @classmethod
+    def wants_outline(cls, outline: Outline, text: str) -> bool:
+        # A memory built here, or a gradio chat callback that drops its history.
+        return "gradio" in outline.packages or not MEMORY_CLASSES.isdisjoint(
+            outline.langchain_calls
+        )
 
     VALID = [
         Valid(_IMPORTS + "chain = ConversationChain(llm=llm, memory=memory)\n"),
@@ -130,14 +136,14 @@ class UnwiredMemory(Codemod):
                     memory = arg.value
             if chain is not None and isinstance(memory, cst.Call):
                 kind = reach.class_of(memory.func)
-                line = self.get_metadata(PositionProvider, call).start.line
+                line = self.position(call).line
                 return f"{chain.kind}() on line {line} gets a new {kind}() instead: pass it there"
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value in _MODEL_CALLS:
                 model = reach.resolve(func.value)
                 kind = reach.class_of(model.func) if isinstance(model, cst.Call) else None
                 if kind is not None and (kind.startswith("Chat") or kind.endswith(("LLM", "AI"))):
-                    line = self.get_metadata(PositionProvider, call).start.line
+                    line = self.position(call).line
                     receiver = cst.Module([]).code_for_node(func.value)
                     return (
                         f"{receiver}.{func.attr.value}() on line {line} bypasses it: call a "
@@ -152,7 +158,7 @@ class UnwiredMemory(Codemod):
         }
         for found in m.findall(node, m.Call()):
             call = cst.ensure_type(found, cst.Call)
-            if not any(q.name == "gradio.ChatInterface" for q in imported_names(self, call.func)):
+            if "gradio.ChatInterface" not in imported_names(self, call.func):
                 continue
             fn = next((a.value for a in call.args if a.keyword is None), None)
             for arg in call.args:

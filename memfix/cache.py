@@ -36,17 +36,18 @@ class Cache:
 
     folder: Path
 
-    def load(self, digest: str, path: str) -> FileResult | None:
+    def load(self, digest: str, path: str, facts: str = "") -> FileResult | None:
+        """The stored result for these bytes at this path, with these cross-module facts."""
         try:
-            raw = json.loads(self._entry(digest, path).read_text(encoding="utf-8"))
+            raw = json.loads(self._entry(digest, path, facts).read_text(encoding="utf-8"))
             return _decode(raw, digest)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def store(self, result: FileResult) -> None:
+    def store(self, result: FileResult, facts: str = "") -> None:
         if result.status not in (Status.CHANGED, Status.UNCHANGED) or not result.digest:
             return
-        entry = self._entry(result.digest, result.path)
+        entry = self._entry(result.digest, result.path, facts)
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             temporary = entry.with_suffix(f".{os.getpid()}.tmp")
@@ -55,8 +56,10 @@ class Cache:
         except OSError:
             pass  # a cache that cannot be written only costs time
 
-    def _entry(self, digest: str, path: str) -> Path:
-        name = hashlib.sha256(f"{digest}\0{path}".encode()).hexdigest()
+    def _entry(self, digest: str, path: str, facts: str = "") -> Path:
+        # A file's facts (`FileFacts.key`) come from other files: part of its key.
+        key = f"{digest}\0{path}" + (f"\0{facts}" if facts else "")
+        name = hashlib.sha256(key.encode()).hexdigest()
         return self.folder / name[:2] / f"{name}.json"
 
 
@@ -100,6 +103,8 @@ def _encode(result: FileResult) -> dict[str, object]:
         "pending_diff": result.pending_diff,
         "encoding": result.encoding,
         "bom": result.bom,
+        "packages": list(result.packages),
+        "packages_by": list(result.packages_by),
     }
 
 
@@ -127,5 +132,14 @@ def _decode(raw: dict[str, object], digest: str) -> FileResult:
         pending_diff=str(raw["pending_diff"]),
         encoding=str(raw["encoding"]),
         bom=bool(raw["bom"]),
+        packages=_names(raw["packages"]),
+        packages_by=_names(raw["packages_by"]),
         digest=digest,
     )
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """A list of names as stored; TypeError (a miss) for anything else."""
+    if not isinstance(value, list):
+        raise TypeError("expected a list of names")
+    return tuple(str(name) for name in value)

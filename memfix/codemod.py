@@ -7,14 +7,23 @@ before/after examples. It reports findings with `report()` before it edits, so a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import PositionProvider, ProviderT
+from libcst.metadata import (
+    CodePosition,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    ProviderT,
+)
 
 from memfix.config import Settings
+from memfix.facts import NO_FACTS, FileFacts
+from memfix.outline import Outline, outline
 from memfix.results import Finding, Fix
 from memfix.suppression import suppressed_names
 
@@ -45,6 +54,10 @@ class Context:
     path: str
     lines: Sequence[str]
     settings: Settings = field(default_factory=Settings)
+    # What the repository pass learned about this file from other modules.
+    facts: FileFacts = NO_FACTS
+    # What each imported name stands for (the outline's table); None: read from the tree.
+    imports: Mapping[str, frozenset[str]] | None = None
 
 
 class SkipFile(Exception):
@@ -61,7 +74,8 @@ class Codemod(cst.CSTTransformer):
     VOCABULARY: ClassVar[tuple[bytes, ...]] = ()
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
-    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (PositionProvider,)
+    # Metadata resolved before the visit; positions come on demand (`position`).
+    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = ()
 
     @classmethod
     def wants(cls, text: str) -> bool:
@@ -72,12 +86,72 @@ class Codemod(cst.CSTTransformer):
         """
         return not cls.VOCABULARY or any(word.decode() in text for word in cls.VOCABULARY)
 
+    # The LangChain classes (last part of the name) at least one of which the module must
+    # call for this codemod to report anything; empty when it reacts to other code too.
+    TRIGGERS: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def wants_outline(cls, outline: Outline, text: str) -> bool:
+        """Whether a module with this outline may hold something for this codemod.
+
+        The prefilter's last stage, asked before libcst parses the file; like `wants`, it
+        must never say no where the codemod would report or change something.
+        """
+        return not cls.TRIGGERS or not cls.TRIGGERS.isdisjoint(outline.langchain_calls)
+
     def __init__(self, context: Context) -> None:
         super().__init__()
         self.context = context
         self.findings: list[Finding] = []
         # (line, NAME) of each finding a suppression comment silenced
         self.used_suppressions: set[tuple[int, str]] = set()
+        # Distributions the code this run added imports (`sqlalchemy`): set when editing.
+        self.packages: list[str] = []
+        self._wrapper: MetadataWrapper | None = None
+        self._imports: Mapping[str, frozenset[str]] | None = context.imports
+
+    @contextmanager
+    def resolve(self, wrapper: MetadataWrapper) -> Iterator[None]:
+        # Kept so that positions and the import table can be read on demand.
+        self._wrapper = wrapper
+        with super().resolve(wrapper):
+            yield
+
+    def position(self, node: cst.CSTNode) -> CodePosition:
+        """Where `node` (from the original tree) starts; computed for the file on first use."""
+        if self._wrapper is None:
+            return self.get_metadata(PositionProvider, node).start
+        return self._wrapper.resolve(PositionProvider)[node].start
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The node that holds `node` in the original tree; computed on first use."""
+        if self._wrapper is None:
+            return self.get_metadata(ParentNodeProvider, node, None)
+        return self._wrapper.resolve(ParentNodeProvider).get(node)
+
+    def imported_packages(self) -> set[str]:
+        """The top-level packages of the module's absolute imports, wherever they are."""
+        return {dotted.partition(".")[0] for names in self._table().values() for dotted in names}
+
+    def _table(self) -> Mapping[str, frozenset[str]]:
+        if self._imports is None:
+            found = None if self._wrapper is None else outline(self._wrapper.module.code)
+            self._imports = {} if found is None else found.imports
+        return self._imports
+
+    def imported(self, node: cst.CSTNode) -> set[str]:
+        """The dotted names a name or attribute chain stands for, by the module's imports.
+
+        Scopes are not followed: a local that shadows an import still reads as the import.
+        """
+        attributes: list[str] = []
+        while isinstance(node, cst.Attribute):
+            attributes.append(node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name):
+            return set()
+        tail = "".join(f".{attribute}" for attribute in reversed(attributes))
+        return {f"{base}{tail}" for base in self._table().get(node.value, ())}
 
     @classmethod
     def summary(cls) -> str:
@@ -105,7 +179,7 @@ class Codemod(cst.CSTTransformer):
 
         Returns False when a suppression comment silences it: the caller must not edit.
         """
-        position = self.get_metadata(PositionProvider, node).start
+        position = self.position(node)
         if self.is_suppressed(position.line):
             return False
         self.findings.append(

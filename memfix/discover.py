@@ -73,3 +73,55 @@ def _is_below(path: Path, folder: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def search_top(path: Path) -> Path:
+    """The highest folder a dependency-file search from a file under `path` may reach.
+
+    The root of the git work tree holding `path`, else `path` itself (its folder, for a
+    file): memfix never edits a file above what it was pointed at or its repository.
+    """
+    root = git.work_tree_root(path)
+    if root is not None:
+        return root
+    folder = path.resolve()
+    return folder if folder.is_dir() else folder.parent
+
+
+def dependency_file(file: Path, tops: Sequence[Path]) -> Path | None:
+    """The dependency file nearest `file`: in its folder, then each folder above it up to
+    the highest of `tops` holding it (just its own folder when none does).
+
+    In one folder `dependencies.preferred` decides: a requirements file before a
+    pyproject.toml, which counts only when it has a dependency list.
+    """
+    from memfix import dependencies
+
+    start = file.resolve().parent
+    holding = [top for top in tops if top == start or _is_below(start, top)]
+    top = min(holding, key=lambda folder: len(folder.parts)) if holding else start
+    for folder in (start, *start.parents):
+        for name in dependencies.preferred(_file_names(folder)):
+            candidate = folder / name
+            if name != dependencies.PYPROJECT or _lists_dependencies(candidate):
+                return candidate
+        if folder == top:
+            break
+    return None
+
+
+def _file_names(folder: Path) -> list[str]:
+    try:
+        return [entry.name for entry in os.scandir(folder) if entry.is_file()]
+    except OSError:
+        return []
+
+
+def _lists_dependencies(pyproject: Path) -> bool:
+    from memfix import dependencies
+
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return dependencies.lists_dependencies(pyproject.name, text)

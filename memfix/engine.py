@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import libcst as cst
@@ -16,7 +16,9 @@ from memfix.codemod import Codemod, Context, SkipFile
 from memfix.config import Settings
 from memfix.decode import DecodeError, decode_source
 from memfix.diff import unified_diff
+from memfix.facts import NO_FACTS, FileFacts
 from memfix.nesting import TOO_DEEP, nesting_problem
+from memfix.outline import Outline, outline
 from memfix.results import FileResult, Finding, Fix, Status
 from memfix.validate import validation_error
 
@@ -25,13 +27,22 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def fix_bytes(
-    data: bytes, *, path: str, codemods: Sequence[type[Codemod]], settings: Settings
+    data: bytes,
+    *,
+    path: str,
+    codemods: Sequence[type[Codemod]],
+    settings: Settings,
+    facts: FileFacts = NO_FACTS,
 ) -> FileResult:
     """Decode a file's bytes, prefilter them, and run `fix_source` when they may matter.
 
     A `.ipynb` path is read as a notebook (UTF-8 JSON) and goes to `fix_notebook`.
+    `facts` (what other modules say about this one) turn the prefilter off: a route
+    module that imports a memory need not name a LangChain class itself.
     """
     digest = hashlib.sha256(data).hexdigest()
+    if facts:
+        settings = replace(settings, prefilter=False)
     if path.endswith(".ipynb"):
         from memfix.notebook_fix import fix_notebook_bytes  # it builds on fix_source
 
@@ -45,7 +56,9 @@ def fix_bytes(
     if settings.prefilter and not _wanted(data, decoded.text, codemods):
         result = unchanged_result(path, decoded.text, ())
     else:
-        result = fix_source(decoded.text, path=path, codemods=codemods, settings=settings)
+        result = fix_source(
+            decoded.text, path=path, codemods=codemods, settings=settings, facts=facts
+        )
     return replace(result, encoding=decoded.encoding, bom=decoded.bom, digest=digest)
 
 
@@ -56,14 +69,45 @@ def _wanted(data: bytes, text: str, codemods: Sequence[type[Codemod]]) -> bool:
     return any(codemod.wants(text) for codemod in codemods)
 
 
+def _active(codemod: type[Codemod], text: str, outlines: dict[str, Outline | None]) -> bool:
+    """Whether `codemod` may have something to do in `text`: its words, then its calls.
+
+    `outlines` keeps each text's outline, so the codemods of one pass share it.
+    """
+    if not codemod.wants(text):
+        return False
+    if text not in outlines:
+        outlines[text] = outline(text)
+    found = outlines[text]
+    return found is None or codemod.wants_outline(found, text)
+
+
+def _imports(text: str, outlines: dict[str, Outline | None]) -> Mapping[str, frozenset[str]]:
+    """The import table of `text`, from its outline (empty if Python cannot parse it)."""
+    if text not in outlines:
+        outlines[text] = outline(text)
+    found = outlines[text]
+    return {} if found is None else found.imports
+
+
 def fix_source(
-    source: str, *, path: str, codemods: Sequence[type[Codemod]], settings: Settings
+    source: str,
+    *,
+    path: str,
+    codemods: Sequence[type[Codemod]],
+    settings: Settings,
+    facts: FileFacts = NO_FACTS,
 ) -> FileResult:
     """Run the selected codemods over one file's text, to a fixpoint.
 
     Never raises for a problem in the file: a parse error, a crashing codemod or output
     that fails validation comes back as a FAILED result with `before` untouched.
     """
+    if facts:
+        settings = replace(settings, prefilter=False)  # the facts name what to look at
+    outlines: dict[str, Outline | None] = {}
+    if settings.prefilter and not any(_active(c, source, outlines) for c in codemods):
+        return unchanged_result(path, source, ())
     too_deep = nesting_problem(source)
     if too_deep is not None:
         return failed_result(path, source, too_deep)
@@ -77,16 +121,20 @@ def fix_source(
     seen: set[tuple[str, str]] = set()
     pending: list[str] = []
     changed_by: list[str] = []
+    packages: dict[str, str] = {}  # each package the applied edits need: the codemod asking
     # One wrapper per tree, so that codemods reading the same tree share its metadata.
     wrapper: MetadataWrapper | None = None
     for pass_number in range(MAX_PASSES):
         start_of_pass = text
         for codemod_class in codemods:
-            # The second prefilter stage, per codemod and on the current text: an earlier
-            # codemod's edit can bring in the words a later one needs.
-            if settings.prefilter and not codemod_class.wants(text):
+            # The prefilter's later stages, per codemod and on the current text: an earlier
+            # codemod's edit can bring in the words or calls a later one needs.
+            if settings.prefilter and not _active(codemod_class, text, outlines):
                 continue
-            codemod = codemod_class(Context(path, _NEWLINE.split(text), settings))
+            imports = _imports(text, outlines)
+            codemod = codemod_class(
+                Context(path, _NEWLINE.split(text), settings, facts, imports=imports)
+            )
             try:
                 if wrapper is None:
                     wrapper = MetadataWrapper(module, unsafe_skip_copy=module is original)
@@ -108,7 +156,13 @@ def fix_source(
                 # show the diff they would make and mark those findings as fixable.
                 try:
                     preview = codemod_class(
-                        Context(path, _NEWLINE.split(text), replace(settings, unsafe_fixes=True))
+                        Context(
+                            path,
+                            _NEWLINE.split(text),
+                            replace(settings, unsafe_fixes=True),
+                            facts,
+                            imports=imports,
+                        )
                     )
                     preview_text = wrapper.visit(preview).code
                 except Exception:  # the preview is a courtesy: never fail the file for it
@@ -128,6 +182,8 @@ def fix_source(
             if applies:
                 module, text, wrapper = new_module, new_text, None
                 changed_by.append(codemod_class.NAME)
+                for package in codemod.packages:
+                    packages.setdefault(package, codemod_class.NAME)
             elif codemod_class.FIX is Fix.UNSAFE and pass_number == 0:
                 pending.append(unified_diff(text, new_text, path))
         if text == start_of_pass:
@@ -154,6 +210,8 @@ def fix_source(
         tuple(findings),
         Status.CHANGED,
         pending_diff="".join(pending),
+        packages=tuple(packages),
+        packages_by=tuple(dict.fromkeys(packages.values())),
     )
 
 

@@ -71,7 +71,7 @@ def fix_notebook(
         outcome = _merge([single for single in singles if single is not None])
     if isinstance(outcome, FileResult):
         return outcome
-    sources, findings, pending = outcome
+    sources, findings, pending, needs = outcome
     if not sources:
         return unchanged_result(path, text, findings, pending)
     after = notebook.with_sources(book, sources)
@@ -79,10 +79,23 @@ def fix_notebook(
     if problem is not None:
         return failed_result(path, text, problem, internal=True, findings=findings)
     diff = _cell_diffs(book, sources, path)
-    return FileResult(path, text, after, diff, findings, Status.CHANGED, pending_diff=pending)
+    return FileResult(
+        path,
+        text,
+        after,
+        diff,
+        findings,
+        Status.CHANGED,
+        pending_diff=pending,
+        packages=tuple(dict.fromkeys(needs[0])),
+        packages_by=tuple(dict.fromkeys(needs[1])),
+    )
 
 
-_Outcome = tuple[dict[int, str], tuple[Finding, ...], str]
+# The changed cells' sources, the findings, the pending diff, and the packages the fix
+# needs with the codemods asking for them (FileResult.packages and .packages_by).
+_Packages = tuple[tuple[str, ...], tuple[str, ...]]
+_Outcome = tuple[dict[int, str], tuple[Finding, ...], str, _Packages]
 
 
 def _fix_program(
@@ -95,7 +108,7 @@ def _fix_program(
     """The changed cells' new sources, findings and pending diff; a FAILED result; or
     None when the rewritten program no longer splits into its cells."""
     if not program.cells:
-        return {}, (), ""
+        return {}, (), "", ((), ())
     result = fix_source(program.text, path=path, codemods=codemods, settings=settings)
     findings = tuple(_in_cell(program, finding) for finding in result.findings)
     if result.failed:
@@ -124,7 +137,7 @@ def _fix_program(
             pending = _cell_diffs(
                 book, {n: program.unmask(s) for n, s in later.items()}, path, current
             )
-    return unmasked, findings, pending
+    return unmasked, findings, pending, (result.packages, result.packages_by)
 
 
 def _changed_cells(
@@ -169,13 +182,17 @@ def _merge(outcomes: Sequence[_Outcome | FileResult]) -> _Outcome | FileResult:
     sources: dict[int, str] = {}
     findings: list[Finding] = []
     pending: list[str] = []
+    packages: list[str] = []
+    asking: list[str] = []
     for outcome in outcomes:
         if isinstance(outcome, FileResult):
             return outcome
         sources.update(outcome[0])
         findings.extend(outcome[1])
         pending.append(outcome[2])
-    return sources, tuple(findings), "".join(pending)
+        packages.extend(outcome[3][0])
+        asking.extend(outcome[3][1])
+    return sources, tuple(findings), "".join(pending), (tuple(packages), tuple(asking))
 
 
 def _cell_diffs(

@@ -68,6 +68,10 @@ class FileResult:
     pending_diff: str = ""
     encoding: str = "utf-8"
     bom: bool = False
+    # Distributions the code in `after` imports that the fix brought in (CHANGED only),
+    # and the codemods whose fixes need them: the run adds them to a dependency file.
+    packages: tuple[str, ...] = ()
+    packages_by: tuple[str, ...] = ()
     digest: str = field(default="", compare=False)
 
     @property

@@ -99,7 +99,8 @@ def test_empty_file_and_long_lines(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("terms", [400, 50_000])
 def test_deeply_nested_code_is_refused_not_crashed(tmp_path: Path, terms: int) -> None:
-    deep = HEADER + "x = " + " + ".join(["1"] * terms) + "\n"
+    # A memory is built here, so memfix has to read the whole file.
+    deep = HEADER + "memory = ConversationBufferMemory()\nx = " + " + ".join(["1"] * terms) + "\n"
     (tmp_path / "deep.py").write_text(deep, encoding="utf-8")
     (tmp_path / "good.py").write_text(PROGRAM, encoding="utf-8")
     code, _, err = invoke("apply", "--yes", str(tmp_path))

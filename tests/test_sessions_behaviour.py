@@ -328,7 +328,7 @@ def test_memory_hoisted_to_module_scope_leaks_between_users(
     # The tempting fix: what per-call-state does for a plain script, done in a web app.
     before, _, _ = parse_fixture(FIXTURES / f"{case}.py")
     with monkeypatch.context() as patch:
-        patch.setattr(codemods.per_call_state, "web_frameworks", lambda module: set())
+        patch.setattr(codemods.per_call_state, "imported_frameworks", lambda codemod: set())
         hoisted = run(PerCallState, before).after
     assert "get_session_" not in hoisted and hoisted != before
     of_a, of_b = drive(case, hoisted, monkeypatch)

@@ -1,0 +1,72 @@
+"""What a module imports and which imported names it calls, read with Python's own parser.
+
+The prefilter's last stage. Python's parser is written in C and reads a file many times
+faster than libcst, so an outline of the module decides, before libcst parses anything,
+which codemods have a construction to look at: a codemod that reacts to LangChain
+classes has nothing to do in a module that never calls one.
+
+Names are resolved from the module's own imports only, wherever they appear, and scopes
+are ignored: a name imported twice under one alias counts as both imports. That reads
+more names than scope analysis would, never fewer, so a codemod the outline keeps out
+could not have reported anything.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_LANGCHAIN_ROOTS = ("langchain", "langgraph")
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """The packages a module imports and the LangChain classes it calls."""
+
+    packages: frozenset[str]  # top-level packages of absolute imports
+    imports: Mapping[str, frozenset[str]]  # each name an import binds: the dotted names
+    langchain_calls: frozenset[str]  # last two parts of each LangChain or LangGraph callee
+
+
+def outline(source: str) -> Outline | None:
+    """The module's outline; None when Python's parser does not take the text."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    imports: dict[str, set[str]] = {}
+    calls: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            calls.append(node.func)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.partition(".")[0]
+                imports.setdefault(bound, set()).add(alias.name if alias.asname else bound)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                bound = alias.asname or alias.name
+                imports.setdefault(bound, set()).add(f"{node.module}.{alias.name}")
+    packages = frozenset(name.partition(".")[0] for names in imports.values() for name in names)
+    called = set()
+    for func in calls:
+        for qualified in _qualified(func, imports):
+            parts = qualified.split(".")
+            if len(parts) > 1 and parts[0].startswith(_LANGCHAIN_ROOTS):
+                # The class, and the owner of a constructor such as `X.from_llm`.
+                called.update(parts[-2:])
+    table = {name: frozenset(dotted) for name, dotted in imports.items()}
+    return Outline(packages, table, frozenset(called))
+
+
+def _qualified(node: ast.expr, imports: dict[str, set[str]]) -> set[str]:
+    """The dotted names `node` (a name or an attribute chain) stands for, by the imports."""
+    attributes: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attributes.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in imports:
+        return set()
+    tail = "".join(f".{attribute}" for attribute in reversed(attributes))
+    return {f"{base}{tail}" for base in imports[node.id]}
