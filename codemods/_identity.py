@@ -19,10 +19,6 @@ import libcst.matchers as m
 from codemods._find import findall
 from codemods._names import bindings
 
-IDENTITY_NAMES = frozenset(
-    {"user_id", "session_id", "thread_id", "conversation_id", "chat_id", "client_id", "username"}
-)
-
 # Most specific first: a conversation key beats a user key.
 IDENTITY_PRIORITY = (
     "session_id",

@@ -11,72 +11,13 @@ from __future__ import annotations
 
 import libcst as cst
 
+from codemods._vocabulary import (
+    CHAINS_WITH_OWN_MEMORY,
+    IN_PROCESS_HISTORY_CLASSES,
+    MEMORY_CLASSES,
+    WEB_FRAMEWORKS,
+)
 from memfix.codemod import Codemod
-
-MEMORY_CLASSES = frozenset(
-    {
-        "ConversationBufferMemory",
-        "ConversationBufferWindowMemory",
-        "ConversationStringBufferMemory",
-        "ConversationSummaryMemory",
-        "ConversationSummaryBufferMemory",
-        "ConversationTokenBufferMemory",
-        "ConversationEntityMemory",
-        "ConversationKGMemory",
-        "ConversationVectorStoreTokenBufferMemory",
-        "VectorStoreRetrieverMemory",
-        "CombinedMemory",
-    }
-)
-
-# The prefilter's words for "a memory is here": every memory class's full name.
-MEMORY_WORDS = tuple(sorted(name.encode() for name in MEMORY_CLASSES))
-
-# Histories that keep their messages in the process and nowhere else.
-IN_PROCESS_HISTORY_CLASSES = frozenset({"ChatMessageHistory", "InMemoryChatMessageHistory"})
-
-# Chains that create a buffer memory of their own when none is passed.
-CHAINS_WITH_OWN_MEMORY = frozenset({"ConversationChain"})
-
-CHAIN_CLASSES = frozenset(
-    {
-        "ConversationChain",
-        "LLMChain",
-        "ConversationalRetrievalChain",
-        "RunnableWithMessageHistory",
-    }
-)
-CHAIN_WORDS = tuple(sorted(name.encode() for name in CHAIN_CLASSES))
-
-# LangGraph's checkpointers that keep every thread in the process.
-SAVER_CLASSES = frozenset({"MemorySaver", "InMemorySaver"})
-
-# Every class that builds or holds conversation state: the calls that make a module worth
-# parsing for the codemods about where that state lives.
-CONVERSATION_CLASSES = MEMORY_CLASSES | IN_PROCESS_HISTORY_CLASSES | CHAIN_CLASSES | SAVER_CLASSES
-
-# Modules whose import makes every function in the file a candidate per-request handler.
-WEB_FRAMEWORKS = frozenset(
-    {
-        "fastapi",
-        "starlette",
-        "flask",
-        "flask_restful",
-        "quart",
-        "django",
-        "rest_framework",
-        "aiohttp",
-        "sanic",
-        "litestar",
-        "tornado",
-        "bottle",
-        "falcon",
-        "chainlit",
-        "gradio",
-        "streamlit",
-        "langserve",
-    }
-)
 
 _ROOTS = ("langchain", "langgraph")
 

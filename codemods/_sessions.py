@@ -117,11 +117,6 @@ def dependents(
     return state
 
 
-def factory_names(name: str) -> tuple[str, str]:
-    """(factory function, its dict of sessions) for state called `name`."""
-    return f"get_session_{name.lstrip('_')}", f"_{name.lstrip('_')}_by_session"
-
-
 def session_factory(
     function: str, store: str, setup: Sequence[cst.BaseStatement], value: cst.BaseExpression
 ) -> list[cst.BaseStatement]:

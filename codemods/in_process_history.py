@@ -83,14 +83,14 @@ from codemods._backends import (
 )
 from codemods._edits import simple_assignment, two_blank_lines_before
 from codemods._find import findall
-from codemods._langchain import (
+from codemods._langchain import class_of_call
+from codemods._names import bindings
+from codemods._vocabulary import (
     CONVERSATION_CLASSES,
     IN_PROCESS_HISTORY_CLASSES,
     MEMORY_WORDS,
     SAVER_CLASSES,
-    class_of_call,
 )
-from codemods._names import bindings
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 
 # Memories that keep their turns in a `chat_memory` history, which can be a persistent one.

@@ -40,8 +40,8 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods._find import findall
-from codemods._langchain import CHAIN_CLASSES, CHAIN_WORDS
 from codemods._prompts import argument
+from codemods._vocabulary import CHAIN_CLASSES, CHAIN_WORDS
 from codemods._wiring import (
     Chain,
     PlannedEdits,

@@ -71,9 +71,10 @@ import libcst.matchers as m
 from codemods import _migration as new
 from codemods._find import findall
 from codemods._identity import find_identity_in_module
-from codemods._langchain import MEMORY_CLASSES, imported_frameworks
+from codemods._langchain import imported_frameworks
 from codemods._names import bindings
 from codemods._prompts import argument, template_variables
+from codemods._vocabulary import MEMORY_CLASSES
 from codemods._wiring import Edit, PlannedEdits, Reach
 from memfix.codemod import Fix, Invalid, Valid
 from memfix.config import Target

@@ -39,8 +39,8 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods._find import findall
-from codemods._langchain import CHAIN_CLASSES, MEMORY_CLASSES, MEMORY_WORDS
 from codemods._prompts import Prompt, history_variable
+from codemods._vocabulary import CHAIN_CLASSES, MEMORY_CLASSES, MEMORY_WORDS
 from codemods._wiring import (
     Chain,
     Memory,

@@ -86,10 +86,7 @@ from codemods._edits import (
     without_blank_lines,
 )
 from codemods._find import findall
-from codemods._identity import IDENTITY_NAMES
 from codemods._langchain import (
-    CONVERSATION_CLASSES,
-    MEMORY_WORDS,
     class_of_call,
     imported_frameworks,
     imported_names,
@@ -98,7 +95,6 @@ from codemods._langchain import (
 from codemods._names import BUILTINS, bindings, names_read, parameter_names
 from codemods._sessions import (
     dependents,
-    factory_names,
     factory_value,
     hands_on,
     keyed,
@@ -109,6 +105,7 @@ from codemods._sessions import (
     streamlit_guard,
     streamlit_name,
 )
+from codemods._vocabulary import CONVERSATION_CLASSES, IDENTITY_NAMES, MEMORY_WORDS, factory_names
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 
 # Calls that load saved turns into a fresh memory: the state is rebuilt, not lost.

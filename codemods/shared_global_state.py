@@ -85,17 +85,10 @@ import libcst.matchers as m
 from codemods._across import Reader, alias_renamed, import_aliases, read_replaced, readers
 from codemods._edits import leading_lines, simple_assignment, two_blank_lines_before
 from codemods._find import findall
-from codemods._langchain import (
-    MEMORY_WORDS,
-    WEB_FRAMEWORKS,
-    imported_frameworks,
-    imported_names,
-    is_in_process_state,
-)
+from codemods._langchain import imported_frameworks, imported_names, is_in_process_state
 from codemods._names import bindings, names_read, parameter_names
 from codemods._sessions import (
     dependents,
-    factory_names,
     insert_first,
     is_streamlit_cache,
     new_identity,
@@ -105,6 +98,7 @@ from codemods._sessions import (
     streamlit_guard,
     streamlit_name,
 )
+from codemods._vocabulary import MEMORY_WORDS, WEB_FRAMEWORKS, factory_names
 from codemods._wiring import Edit, PlannedEdits
 from memfix.codemod import Fix, Invalid, Valid
 from memfix.facts import Plan, SharedDefinition, SharedImport

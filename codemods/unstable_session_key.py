@@ -62,7 +62,6 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
 
 from codemods._identity import (
-    IDENTITY_NAMES,
     Identity,
     find_identity_in_module,
     find_identity_in_request_data,
@@ -91,6 +90,7 @@ from codemods._session_keys import (
     key_values,
 )
 from codemods._streamlit_keys import StreamlitPlan, session_state_code, unguarded_session_state
+from codemods._vocabulary import IDENTITY_NAMES
 from codemods._wiring import Edit, PlannedEdits
 from memfix.codemod import Fix, Invalid, Valid
 from memfix.outline import Outline

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._langchain import MEMORY_CLASSES, MEMORY_WORDS, imported_names
+from codemods._langchain import imported_names
+from codemods._vocabulary import MEMORY_CLASSES, MEMORY_WORDS
 from codemods._wiring import Reach
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 from memfix.outline import Outline

@@ -14,12 +14,12 @@ from libcst.metadata import MetadataWrapper
 from memfix import prefilter
 from memfix.codemod import Codemod, Context, SkipFile
 from memfix.config import Settings
-from memfix.decode import DecodeError, decode_source
+from memfix.decode import decode_source
 from memfix.diff import unified_diff
 from memfix.facts import NO_FACTS, FileFacts
 from memfix.nesting import TOO_DEEP, nesting_problem
 from memfix.outline import Outline, outline
-from memfix.results import FileResult, Finding, Fix, Status
+from memfix.results import FileResult, Finding, Fix, Status, failed_result, unchanged_result
 from memfix.validate import validation_error
 
 MAX_PASSES = 4
@@ -40,6 +40,9 @@ def fix_bytes(
     `facts` (what other modules say about this one) turn the prefilter off: a route
     module that imports a memory need not name a LangChain class itself.
     """
+    early = prefilter.screen(data, path=path, codemods=codemods, settings=settings, facts=facts)
+    if early is not None:
+        return early
     digest = hashlib.sha256(data).hexdigest()
     if facts:
         settings = replace(settings, prefilter=False)
@@ -47,26 +50,9 @@ def fix_bytes(
         from memfix.notebook_fix import fix_notebook_bytes  # it builds on fix_source
 
         return fix_notebook_bytes(data, path=path, codemods=codemods, settings=settings)
-    try:
-        decoded = decode_source(data)
-    except DecodeError as error:
-        return FileResult(
-            path, "", "", "", (), Status.FAILED, f"cannot decode: {error}", digest=digest
-        )
-    if settings.prefilter and not _wanted(data, decoded.text, codemods):
-        result = unchanged_result(path, decoded.text, ())
-    else:
-        result = fix_source(
-            decoded.text, path=path, codemods=codemods, settings=settings, facts=facts
-        )
+    decoded = decode_source(data)  # `screen` has seen it decode
+    result = fix_source(decoded.text, path=path, codemods=codemods, settings=settings, facts=facts)
     return replace(result, encoding=decoded.encoding, bom=decoded.bom, digest=digest)
-
-
-def _wanted(data: bytes, text: str, codemods: Sequence[type[Codemod]]) -> bool:
-    """The prefilter: a byte test for LangChain and the words, then each codemod's own test."""
-    if not prefilter.is_candidate(data, prefilter.vocabulary(codemods)):
-        return False
-    return any(codemod.wants(text) for codemod in codemods)
 
 
 def _active(codemod: type[Codemod], text: str, outlines: dict[str, Outline | None]) -> bool:
@@ -245,22 +231,3 @@ def _fixable_as_in(findings: Sequence[Finding], preview: Sequence[Finding]) -> l
         else f
         for f in findings
     ]
-
-
-def unchanged_result(
-    path: str, source: str, findings: tuple[Finding, ...], pending: str = ""
-) -> FileResult:
-    """The result for a file that stays as it is, with its findings and any unsafe diff."""
-    return FileResult(path, source, source, "", findings, Status.UNCHANGED, pending_diff=pending)
-
-
-def failed_result(
-    path: str,
-    source: str,
-    error: str,
-    *,
-    internal: bool = False,
-    findings: tuple[Finding, ...] = (),
-) -> FileResult:
-    """The result for a file left untouched because of `error` (internal: memfix's own)."""
-    return FileResult(path, source, source, "", findings, Status.FAILED, error, internal)

@@ -14,8 +14,8 @@ from memfix import cells, notebook, prefilter
 from memfix.codemod import Codemod
 from memfix.config import Settings
 from memfix.diff import unified_diff
-from memfix.engine import failed_result, fix_source, unchanged_result
-from memfix.results import FileResult, Finding, Status
+from memfix.engine import fix_source
+from memfix.results import FileResult, Finding, Status, failed_result, unchanged_result
 
 
 def fix_notebook_bytes(

@@ -1,10 +1,23 @@
-"""A byte test that keeps files with nothing for the codemods from ever being parsed."""
+"""A byte test that keeps files with nothing for the codemods from ever being parsed.
+
+It loads neither libcst nor the codemods' code, so a tree where no file mentions
+LangChain is screened without either.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from memfix.codemod import Codemod
+from memfix.config import Settings
+from memfix.decode import DecodeError, decode_source
+from memfix.facts import NO_FACTS, FileFacts
+from memfix.results import FileResult, Status, unchanged_result
+
+if TYPE_CHECKING:  # loading a codemod loads libcst: the byte tests need neither
+    from memfix.codemod import Codemod
 
 # Every target of every codemod is imported from one of these packages.
 _PACKAGES = (b"langchain", b"langgraph")
@@ -20,8 +33,50 @@ def vocabulary(codemods: Iterable[type[Codemod]]) -> tuple[bytes, ...] | None:
     return tuple(dict.fromkeys(words))
 
 
+def mentions_langchain(data: bytes) -> bool:
+    """The first test, true of every file any codemod can have something to do in."""
+    return any(package in data for package in _PACKAGES)
+
+
 def is_candidate(data: bytes, words: Sequence[bytes] | None) -> bool:
     """Whether a file with these bytes may hold something for the codemods."""
-    if not any(package in data for package in _PACKAGES):
+    if not mentions_langchain(data):
         return False
     return words is None or any(word in data for word in words)
+
+
+def screen(
+    data: bytes,
+    *,
+    path: str,
+    codemods: Sequence[type[Codemod]],
+    settings: Settings,
+    facts: FileFacts = NO_FACTS,
+) -> FileResult | None:
+    """The result of a file the codemods need not read, or None when it must be analysed.
+
+    A file that does not decode fails here; one the byte prefilter keeps out is
+    unchanged. Cheap enough to run on every file of a tree in one process, so that only
+    the files that may matter travel to the workers. A notebook is always analysed.
+    """
+    if path.endswith(".ipynb"):
+        return None
+    try:
+        decoded = decode_source(data)
+    except DecodeError as error:
+        digest = hashlib.sha256(data).hexdigest()
+        return FileResult(
+            path, "", "", "", (), Status.FAILED, f"cannot decode: {error}", digest=digest
+        )
+    if facts or not settings.prefilter or wanted(data, decoded.text, codemods):
+        return None
+    result = unchanged_result(path, decoded.text, ())
+    digest = hashlib.sha256(data).hexdigest()
+    return replace(result, encoding=decoded.encoding, bom=decoded.bom, digest=digest)
+
+
+def wanted(data: bytes, text: str, codemods: Sequence[type[Codemod]]) -> bool:
+    """The whole byte prefilter: LangChain and the words, then each codemod's own test."""
+    if not is_candidate(data, vocabulary(codemods)):
+        return False
+    return any(codemod.wants(text) for codemod in codemods)

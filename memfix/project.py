@@ -23,8 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from codemods._langchain import WEB_FRAMEWORKS
-from codemods._sessions import factory_names
+from codemods._vocabulary import WEB_FRAMEWORKS, factory_names
 from memfix import prefilter
 from memfix.facts import (
     FileFacts,
@@ -42,6 +41,11 @@ from memfix.state_index import state_names as find_state_names
 SHARED = "shared-global-state"
 _STATE_WORDS = (b"Memory", b"ChatMessageHistory", b"ConversationChain")
 _WEB_WORDS = tuple(sorted(name.encode() for name in WEB_FRAMEWORKS))
+
+
+def may_matter(data: bytes) -> bool:
+    """Whether the pass may read a file with these bytes: a web module or a candidate."""
+    return any(word in data for word in _WEB_WORDS) or prefilter.is_candidate(data, _STATE_WORDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,9 @@
-"""Every codemod in the `codemods` package, in the order they run."""
+"""Every codemod in the `codemods` package, in the order they run.
+
+A codemod's name is its module's name with dashes (`codemods/per_call_state.py` is
+`per-call-state`), so names are known, checked and selected without importing the
+codemods, which load libcst: a run imports them only once a file needs them.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,12 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from memfix.codemod import Codemod
 from memfix.errors import UnknownCodemodError
+
+if TYPE_CHECKING:
+    from memfix.codemod import Codemod
 
 # Fixed order (DESIGN.md): where state lives, then keys, then chain shape, then wiring.
 ORDER = (
@@ -24,9 +32,32 @@ ORDER = (
 
 
 @functools.cache
+def names() -> tuple[str, ...]:
+    """Every codemod's name, in run order, from the module names alone."""
+    import codemods
+
+    found = [
+        info.name.replace("_", "-")
+        for info in pkgutil.iter_modules(codemods.__path__)
+        if not info.name.startswith("_")
+    ]
+    return tuple(sorted(found, key=_rank_name))
+
+
+def selected_names(select: Iterable[str], ignore: Iterable[str]) -> tuple[str, ...]:
+    """The names of the codemods a run uses (see `selected`), without importing them."""
+    select, ignore = tuple(select), tuple(ignore)
+    for name in (*select, *ignore):
+        if name not in names():
+            raise UnknownCodemodError(name, names())
+    return tuple(n for n in names() if (not select or n in select) and n not in ignore)
+
+
+@functools.cache
 def all_codemods() -> tuple[type[Codemod], ...]:
     """Import each public module of `codemods/` and return its codemod classes, in run order."""
     import codemods
+    from memfix.codemod import Codemod
 
     found: list[type[Codemod]] = []
     for info in pkgutil.iter_modules(codemods.__path__):
@@ -45,7 +76,10 @@ def all_codemods() -> tuple[type[Codemod], ...]:
 
 
 def _rank(codemod: type[Codemod]) -> tuple[int, str]:
-    name = codemod.NAME
+    return _rank_name(codemod.NAME)
+
+
+def _rank_name(name: str) -> tuple[int, str]:
     return (ORDER.index(name) if name in ORDER else len(ORDER), name)
 
 
@@ -59,7 +93,5 @@ def by_name(name: str) -> type[Codemod]:
 
 def selected(select: Iterable[str], ignore: Iterable[str]) -> Sequence[type[Codemod]]:
     """The codemods a run uses: `select` (default all) minus `ignore`, names checked."""
-    select, ignore = tuple(select), tuple(ignore)
-    for name in (*select, *ignore):
-        by_name(name)
-    return [c for c in all_codemods() if (not select or c.NAME in select) and c.NAME not in ignore]
+    chosen = selected_names(select, ignore)
+    return [c for c in all_codemods() if c.NAME in chosen]

@@ -81,3 +81,22 @@ class FileResult:
     @property
     def failed(self) -> bool:
         return self.status is Status.FAILED
+
+
+def unchanged_result(
+    path: str, source: str, findings: tuple[Finding, ...], pending: str = ""
+) -> FileResult:
+    """The result for a file that stays as it is, with its findings and any unsafe diff."""
+    return FileResult(path, source, source, "", findings, Status.UNCHANGED, pending_diff=pending)
+
+
+def failed_result(
+    path: str,
+    source: str,
+    error: str,
+    *,
+    internal: bool = False,
+    findings: tuple[Finding, ...] = (),
+) -> FileResult:
+    """The result for a file left untouched because of `error` (internal: memfix's own)."""
+    return FileResult(path, source, source, "", findings, Status.FAILED, error, internal)

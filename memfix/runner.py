@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memfix import discover, project, registry
-from memfix.codemod import Codemod
+from memfix import discover, prefilter, project, registry
 from memfix.config import Settings
 from memfix.facts import NO_FACTS, FileFacts
 from memfix.results import FileResult, Status
 
 if TYPE_CHECKING:
     from memfix.cache import Cache
+    from memfix.codemod import Codemod
     from memfix.dependencies import Need
 
 # Below this many files a process pool costs more than it saves.
@@ -40,73 +39,156 @@ def fix_paths(
 ) -> list[FileResult]:
     """Discover the files under `paths` and fix each one's text; writes nothing but the cache.
 
-    Results come back sorted by path, whatever the number of processes. The result cache
-    (`cache_dir`, default $XDG_CACHE_HOME/memfix) is off with cache=False or MEMFIX_NO_CACHE=1.
-    Raises MemfixError for a bad path or codemod name.
+    Every file is read once, here, and screened by the byte prefilter; only the files
+    that may matter go on to be analysed, over a process pool when there are enough of
+    them, and the codemods (with libcst) are loaded only when one does. Results come
+    back sorted by path, whatever the number of processes. The result cache
+    (`cache_dir`, default $XDG_CACHE_HOME/memfix) is off with cache=False or
+    MEMFIX_NO_CACHE=1. Raises MemfixError for a bad path or codemod name.
     """
-    from memfix.cache import open_cache
-
-    if codemods is None:
-        codemods = registry.selected(settings.select, settings.ignore)
-    store = open_cache(codemods, settings, enabled=cache, folder=cache_dir)
+    chosen = _Chosen(settings, codemods)
     files = discover.discover(paths, settings)
-    jobs = settings.jobs or os.cpu_count() or 1
     tasks = [(str(file), display_path(file)) for file in files]
-    known = _repository_pass(files, paths, settings, codemods)
-    by_file = known.facts()
-    facts = [by_file.get(shown) for _, shown in tasks]
-    results: list[FileResult] = []
-    if jobs > 1 and len(tasks) >= POOL_THRESHOLD:
+    done = _Progress(len(tasks), progress)
+    results: dict[str, FileResult] = {}
+    kept: dict[str, bytes] = {}  # by shown path: what analysis or the repository pass reads
+    screened: dict[str, FileResult] = {}  # kept for the pass, though the prefilter said no
+    for location, shown in tasks:
+        data = _read(location, shown, settings)
+        if isinstance(data, FileResult):
+            results[shown] = done(data)
+            continue
+        # A file that never names LangChain is screened without loading any codemod.
+        bare = settings.prefilter and not prefilter.mentions_langchain(data)
+        early = prefilter.screen(
+            data, path=shown, codemods=() if bare else chosen.classes(), settings=settings
+        )
+        if early is None or project.may_matter(data):
+            kept[shown] = data
+        if early is not None and shown in kept:
+            screened[shown] = early  # final unless the pass gives the file facts
+        elif early is not None:
+            results[shown] = done(early)
+    located = {shown: location for location, shown in tasks}
+    known = _repository_pass(kept, located, paths, settings, chosen.names)
+    facts = known.facts()
+    for shown, early in screened.items():
+        if shown not in facts:
+            results[shown] = done(early)
+    work = [(shown, kept[shown], facts.get(shown)) for shown in kept if shown not in results]
+    store = chosen.cache(cache, cache_dir) if work else None
+    jobs = settings.jobs or os.cpu_count() or 1
+    if jobs > 1 and len(work) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            chunk = max(1, len(tasks) // (jobs * 8))
-            count = len(tasks)
+            chunk = max(1, len(work) // (jobs * 8))
+            count = len(work)
             outputs = pool.map(
-                _fix_file,
-                tasks,
-                [codemods] * count,
+                _analyse,
+                work,
+                [chosen.classes()] * count,
                 [settings] * count,
                 [store] * count,
-                facts,
                 chunksize=chunk,
             )
             for result in outputs:
-                results.append(result)
-                if progress:
-                    progress(len(results), len(tasks))
+                results[result.path] = done(result)
     else:
-        for task, its_facts in zip(tasks, facts, strict=True):
-            results.append(_fix_file(task, codemods, settings, store, its_facts))
-            if progress:
-                progress(len(results), len(tasks))
+        for item in work:
+            result = _analyse(item, chosen.classes(), settings, store)
+            results[result.path] = done(result)
+    settled = list(results.values())
     if known.groups:
-        by_shown = {shown: (location, shown) for location, shown in tasks}
-        results = project.settle_results(
+        settled = project.settle_results(
             known,
-            results,
+            settled,
             settings.unsafe_fixes,
-            lambda shown, new: _fix_file(by_shown[shown], codemods, settings, store, new),
+            lambda shown, new: _analyse(
+                (shown, kept[shown], new), chosen.classes(), settings, store
+            ),
         )
-    results = _with_dependency_edits(results, paths, tasks)
-    return sorted(results, key=lambda result: result.path)
+    settled = _with_dependency_edits(settled, paths, tasks)
+    return sorted(settled, key=lambda result: result.path)
+
+
+class _Chosen:
+    """The run's codemods: their names at once (checked), their classes when first needed."""
+
+    def __init__(self, settings: Settings, codemods: Sequence[type[Codemod]] | None) -> None:
+        self._classes = codemods
+        self._settings = settings
+        if codemods is None:
+            self.names = registry.selected_names(settings.select, settings.ignore)
+        else:
+            self.names = tuple(codemod.NAME for codemod in codemods)
+
+    def classes(self) -> Sequence[type[Codemod]]:
+        if self._classes is None:
+            self._classes = registry.selected(self._settings.select, self._settings.ignore)
+        return self._classes
+
+    def cache(self, enabled: bool, folder: Path | None) -> Cache | None:
+        from memfix.cache import open_cache
+
+        return open_cache(self.classes(), self._settings, enabled=enabled, folder=folder)
+
+
+class _Progress:
+    """Counts finished files and tells the caller's callback."""
+
+    def __init__(self, total: int, callback: Progress | None) -> None:
+        self.total, self.count, self.callback = total, 0, callback
+
+    def __call__(self, result: FileResult) -> FileResult:
+        self.count += 1
+        if self.callback is not None:
+            self.callback(self.count, self.total)
+        return result
 
 
 def _repository_pass(
-    files: Sequence[Path],
+    kept: Mapping[str, bytes],
+    located: Mapping[str, str],
     paths: Sequence[Path],
     settings: Settings,
-    codemods: Sequence[type[Codemod]],
+    names: Sequence[str],
 ) -> project.Project:
-    """What modules say about each other, when a codemod that reads it is selected."""
-    if not {c.NAME for c in codemods} & {"shared-global-state", "per-call-state"}:
+    """What modules say about each other, when a codemod that reads it is selected.
+
+    It reads the bytes already read for the run (`kept`: the files that may matter);
+    only a module outside the run is read from disk, when an import leads to it.
+    """
+    if not set(names) & {"shared-global-state", "per-call-state"}:
         return project.Project()
     roots = [(p if p.is_dir() else p.parent).resolve() for p in paths]
-    resolved = {file.resolve(): file for file in files}
+    in_run = {Path(location).resolve(): shown for shown, location in located.items()}
+    files = [Path(located[shown]).resolve() for shown in kept]
+
+    def read(path: Path) -> bytes | None:
+        if path in in_run:
+            return kept.get(in_run[path])  # not kept: nothing for the pass in it
+        return _read_small(path, limit=settings.max_file_size)
+
     disk = project.Disk(
-        read=partial(_read_small, limit=settings.max_file_size),
+        read=read,
         is_file=Path.is_file,
-        shown=lambda path: display_path(resolved.get(path, path)),
+        shown=lambda path: in_run.get(path) or display_path(path),
     )
-    return project.plan(list(resolved), roots, disk)
+    return project.plan(files, roots, disk)
+
+
+def _read(location: str, shown: str, settings: Settings) -> bytes | FileResult:
+    """The file's bytes; or its result, when it is over the size limit or cannot be read."""
+    try:
+        size = os.stat(location).st_size
+        limit = settings.max_file_size
+        if location.endswith(".ipynb"):
+            limit *= NOTEBOOK_SIZE_FACTOR
+        if size > limit:
+            return _no_text(shown, Status.SKIPPED, f"skipped: {size} bytes, over the {limit} limit")
+        with open(location, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        return _no_text(shown, Status.FAILED, f"cannot read: {error.strerror or error}")
 
 
 def _read_small(path: Path, *, limit: int) -> bytes | None:
@@ -119,29 +201,18 @@ def _read_small(path: Path, *, limit: int) -> bytes | None:
         return None
 
 
-def _fix_file(
-    task: tuple[str, str],
+def _analyse(
+    item: tuple[str, bytes, FileFacts | None],
     codemods: Sequence[type[Codemod]],
     settings: Settings,
     store: Cache | None = None,
-    facts: FileFacts | None = None,
 ) -> FileResult:
+    """One file's result from its bytes (shown path, bytes, facts), through the cache."""
     import hashlib
 
     from memfix.engine import fix_bytes
 
-    location, shown = task
-    try:
-        size = os.stat(location).st_size
-        limit = settings.max_file_size
-        if location.endswith(".ipynb"):
-            limit *= NOTEBOOK_SIZE_FACTOR
-        if size > limit:
-            return _no_text(shown, Status.SKIPPED, f"skipped: {size} bytes, over the {limit} limit")
-        with open(location, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        return _no_text(shown, Status.FAILED, f"cannot read: {error.strerror or error}")
+    shown, data, facts = item
     facts = facts or NO_FACTS
     if store is None:
         return fix_bytes(data, path=shown, codemods=codemods, settings=settings, facts=facts)

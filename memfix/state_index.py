@@ -13,9 +13,9 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from codemods._identity import IDENTITY_NAMES
-from codemods._langchain import (
+from codemods._vocabulary import (
     CHAINS_WITH_OWN_MEMORY,
+    IDENTITY_NAMES,
     IN_PROCESS_HISTORY_CLASSES,
     MEMORY_CLASSES,
     WEB_FRAMEWORKS,
