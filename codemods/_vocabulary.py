@@ -8,6 +8,9 @@ libcst parse; `codemods._langchain` resolves them in trees.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 MEMORY_CLASSES = frozenset(
     {
         "ConversationBufferMemory",
@@ -81,3 +84,52 @@ IDENTITY_NAMES = frozenset(
 def factory_names(name: str) -> tuple[str, str]:
     """(factory function, its dict of sessions) for state called `name`."""
     return f"get_session_{name.lstrip('_')}", f"_{name.lstrip('_')}_by_session"
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What a codemod's file must hold before the codemod can have anything to do.
+
+    The prefilter reads these by codemod name, so that screening a tree loads no
+    codemod; each codemod class takes its `VOCABULARY` and `wants` from its screen.
+    """
+
+    VOCABULARY: tuple[bytes, ...]  # any of these bytes
+    test: Callable[[str], bool] | None = None  # a finer test of the text, if any
+
+    def wants(self, text: str) -> bool:
+        if self.test is not None:
+            return self.test(text)
+        return not self.VOCABULARY or any(word.decode() in text for word in self.VOCABULARY)
+
+
+# A module-level history list: an empty list under one of these names.
+LIST_NAMES = ("history", "messages")
+STATE_WORDS = (*MEMORY_WORDS, b"ChatMessageHistory", b"ConversationChain")
+
+
+def _shares_state(text: str) -> bool:
+    # Only a module that imports a web or UI framework has per-request code to share
+    # state between; a history list is an empty list under a history-like name.
+    if not any(framework in text for framework in WEB_FRAMEWORKS):
+        return False
+    if any(word.decode() in text for word in STATE_WORDS):
+        return True
+    empty_list = "= []" in text or "=[]" in text
+    return empty_list and any(name in text for name in LIST_NAMES)
+
+
+SCREENS = {
+    "shared-global-state": Screen(
+        (*STATE_WORDS, *(name.encode() for name in LIST_NAMES)), _shares_state
+    ),
+    "in-process-history": Screen(
+        (b"ChatMessageHistory", b"MemorySaver", b"ConversationChain", *MEMORY_WORDS)
+    ),
+    "unstable-session-key": Screen((b"configurable", b"ChatMessageHistory", b"session_state")),
+    "per-call-state": Screen((*MEMORY_WORDS, b"ChatMessageHistory", b"ConversationChain")),
+    "legacy-conversation-chain": Screen((b"ConversationChain", b"LLMChain")),
+    "input-key-mismatch": Screen(CHAIN_WORDS),
+    "memory-key-mismatch": Screen((*MEMORY_WORDS, b"RunnableWithMessageHistory")),
+    "unwired-memory": Screen((*MEMORY_WORDS, b"ChatInterface")),
+}

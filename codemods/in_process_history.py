@@ -88,8 +88,8 @@ from codemods._names import bindings
 from codemods._vocabulary import (
     CONVERSATION_CLASSES,
     IN_PROCESS_HISTORY_CLASSES,
-    MEMORY_WORDS,
     SAVER_CLASSES,
+    SCREENS,
 )
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 
@@ -150,7 +150,7 @@ class InProcessHistory(Codemod):
     MESSAGE = "{kind} in {holder!r} lives in process memory, so every conversation dies with it"
     SAVER_MESSAGE = "{kind} keeps graph checkpoints in process memory, lost on every restart"
     FIX = Fix.SAFE
-    VOCABULARY = (b"ChatMessageHistory", b"MemorySaver", b"ConversationChain", *MEMORY_WORDS)
+    VOCABULARY = SCREENS["in-process-history"].VOCABULARY
     TRIGGERS = CONVERSATION_CLASSES
 
     VALID = [

@@ -41,7 +41,7 @@ import libcst.matchers as m
 
 from codemods._find import findall
 from codemods._prompts import argument
-from codemods._vocabulary import CHAIN_CLASSES, CHAIN_WORDS
+from codemods._vocabulary import CHAIN_CLASSES, SCREENS
 from codemods._wiring import (
     Chain,
     PlannedEdits,
@@ -84,7 +84,7 @@ class InputKeyMismatch(PlannedEdits):
     NAME = "input-key-mismatch"
     MESSAGE = "key {key!r} is not an input of {chain}, which expects {expected}"
     FIX = Fix.SAFE
-    VOCABULARY = CHAIN_WORDS
+    VOCABULARY = SCREENS["input-key-mismatch"].VOCABULARY
     TRIGGERS = CHAIN_CLASSES
 
     VALID = [

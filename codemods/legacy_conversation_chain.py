@@ -74,7 +74,7 @@ from codemods._identity import find_identity_in_module
 from codemods._langchain import imported_frameworks
 from codemods._names import bindings
 from codemods._prompts import argument, template_variables
-from codemods._vocabulary import MEMORY_CLASSES
+from codemods._vocabulary import MEMORY_CLASSES, SCREENS
 from codemods._wiring import Edit, PlannedEdits, Reach
 from memfix.codemod import Fix, Invalid, Valid
 from memfix.config import Target
@@ -174,7 +174,7 @@ class LegacyConversationChain(PlannedEdits):
     NAME = "legacy-conversation-chain"
     MESSAGE = "{kind} {name!r} keeps its history in a legacy memory removed from current LangChain"
     FIX = Fix.SAFE
-    VOCABULARY = (b"ConversationChain", b"LLMChain")
+    VOCABULARY = SCREENS["legacy-conversation-chain"].VOCABULARY
     TRIGGERS = frozenset({"ConversationChain", "LLMChain"})
 
     VALID = [

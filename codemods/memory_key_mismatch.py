@@ -40,7 +40,7 @@ import libcst.matchers as m
 
 from codemods._find import findall
 from codemods._prompts import Prompt, history_variable
-from codemods._vocabulary import CHAIN_CLASSES, MEMORY_CLASSES, MEMORY_WORDS
+from codemods._vocabulary import CHAIN_CLASSES, MEMORY_CLASSES, SCREENS
 from codemods._wiring import (
     Chain,
     Memory,
@@ -87,7 +87,7 @@ class MemoryKeyMismatch(PlannedEdits):
     NAME = "memory-key-mismatch"
     MESSAGE = "memory_key {key!r} is not a variable of the prompt, which reads {reads}"
     FIX = Fix.SAFE
-    VOCABULARY = (*MEMORY_WORDS, b"RunnableWithMessageHistory")
+    VOCABULARY = SCREENS["memory-key-mismatch"].VOCABULARY
     TRIGGERS = MEMORY_CLASSES | CHAIN_CLASSES
 
     VALID = [

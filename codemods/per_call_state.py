@@ -105,7 +105,12 @@ from codemods._sessions import (
     streamlit_guard,
     streamlit_name,
 )
-from codemods._vocabulary import CONVERSATION_CLASSES, IDENTITY_NAMES, MEMORY_WORDS, factory_names
+from codemods._vocabulary import (
+    CONVERSATION_CLASSES,
+    IDENTITY_NAMES,
+    SCREENS,
+    factory_names,
+)
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 
 # Calls that load saved turns into a fresh memory: the state is rebuilt, not lost.
@@ -191,7 +196,7 @@ class PerCallState(Codemod):
     NAME = "per-call-state"
     MESSAGE = "{kind} {name!r} is rebuilt on every call of {function}(), so each turn starts empty"
     FIX = Fix.SAFE
-    VOCABULARY = (*MEMORY_WORDS, b"ChatMessageHistory", b"ConversationChain")
+    VOCABULARY = SCREENS["per-call-state"].VOCABULARY
     TRIGGERS = CONVERSATION_CLASSES
 
     VALID = [

@@ -98,7 +98,7 @@ from codemods._sessions import (
     streamlit_guard,
     streamlit_name,
 )
-from codemods._vocabulary import MEMORY_WORDS, WEB_FRAMEWORKS, factory_names
+from codemods._vocabulary import LIST_NAMES, SCREENS, WEB_FRAMEWORKS, factory_names
 from codemods._wiring import Edit, PlannedEdits
 from memfix.codemod import Fix, Invalid, Valid
 from memfix.facts import Plan, SharedDefinition, SharedImport
@@ -106,8 +106,6 @@ from memfix.outline import Outline
 
 Signature = Callable[[cst.FunctionDef], cst.FunctionDef]
 
-_LIST_NAMES = ("history", "messages")  # in VOCABULARY: the prefilter must see them
-_STATE_WORDS = (*MEMORY_WORDS, b"ChatMessageHistory", b"ConversationChain")
 _GROWS = ("append", "extend", "insert")
 # Findings about state that lives in one module and is used by handlers in another.
 _ACROSS = (
@@ -157,18 +155,11 @@ class SharedGlobalState(PlannedEdits):
         "so users see each other's turns"
     )
     FIX = Fix.SAFE
-    VOCABULARY = (*_STATE_WORDS, *(name.encode() for name in _LIST_NAMES))
+    VOCABULARY = SCREENS["shared-global-state"].VOCABULARY
 
     @classmethod
     def wants(cls, text: str) -> bool:
-        # Only a module that imports a web or UI framework has per-request code to share
-        # state between; a history list is an empty list under a history-like name.
-        if not any(framework in text for framework in WEB_FRAMEWORKS):
-            return False
-        if any(word.decode() in text for word in _STATE_WORDS):
-            return True
-        empty_list = "= []" in text or "=[]" in text
-        return empty_list and any(name in text for name in _LIST_NAMES)
+        return SCREENS["shared-global-state"].wants(text)
 
     @classmethod
     def wants_outline(cls, outline: Outline, text: str) -> bool:
@@ -539,7 +530,7 @@ def _replace_by(
 
 def _history_list(name: str, value: cst.BaseExpression, module: cst.Module) -> str | None:
     """ "history list" for `chat_history = []` in a LangChain module, else None."""
-    if not m.matches(value, m.List(elements=[])) or not any(word in name for word in _LIST_NAMES):
+    if not m.matches(value, m.List(elements=[])) or not any(word in name for word in LIST_NAMES):
         return None
     langchain = any(
         isinstance(node, cst.ImportFrom)

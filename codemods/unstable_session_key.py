@@ -90,7 +90,7 @@ from codemods._session_keys import (
     key_values,
 )
 from codemods._streamlit_keys import StreamlitPlan, session_state_code, unguarded_session_state
-from codemods._vocabulary import IDENTITY_NAMES
+from codemods._vocabulary import IDENTITY_NAMES, SCREENS
 from codemods._wiring import Edit, PlannedEdits
 from memfix.codemod import Fix, Invalid, Valid
 from memfix.outline import Outline
@@ -123,7 +123,7 @@ class UnstableSessionKey(PlannedEdits):
     NAME = "unstable-session-key"
     MESSAGE = "session key {key!r} {problem}"
     FIX = Fix.SAFE
-    VOCABULARY = (b"configurable", b"ChatMessageHistory", b"session_state")
+    VOCABULARY = SCREENS["unstable-session-key"].VOCABULARY
 
     @classmethod
     def wants_outline(cls, outline: Outline, text: str) -> bool:

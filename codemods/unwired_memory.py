@@ -40,7 +40,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods._langchain import imported_names
-from codemods._vocabulary import MEMORY_CLASSES, MEMORY_WORDS
+from codemods._vocabulary import MEMORY_CLASSES, SCREENS
 from codemods._wiring import Reach
 from memfix.codemod import Codemod, Fix, Invalid, Valid
 from memfix.outline import Outline
@@ -69,7 +69,7 @@ class UnwiredMemory(Codemod):
     NAME = "unwired-memory"
     MESSAGE = "memory {name!r} is never given to a chain; {bypass}"
     FIX = Fix.NONE
-    VOCABULARY = (*MEMORY_WORDS, b"ChatInterface")
+    VOCABULARY = SCREENS["unwired-memory"].VOCABULARY
 
     @classmethod
     def wants_outline(cls, outline: Outline, text: str) -> bool:

@@ -14,11 +14,14 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from memfix import __version__
-from memfix.codemod import Codemod
 from memfix.config import Settings
 from memfix.results import FileResult, Finding, Fix, Status
+
+if TYPE_CHECKING:
+    from memfix.codemod import Codemod
 
 # Set to 1 to neither read nor write the cache.
 DISABLE_VARIABLE = "MEMFIX_NO_CACHE"
@@ -64,7 +67,7 @@ class Cache:
 
 
 def open_cache(
-    codemods: Sequence[type[Codemod]],
+    codemods: Sequence[type[Codemod] | str],
     settings: Settings,
     *,
     enabled: bool = True,
@@ -76,10 +79,19 @@ def open_cache(
     return Cache((folder or default_folder()) / run_key(codemods, settings))
 
 
-def run_key(codemods: Sequence[type[Codemod]], settings: Settings) -> str:
-    """A hash of everything besides a file's bytes and path that its result depends on."""
+def run_key(codemods: Sequence[type[Codemod] | str], settings: Settings) -> str:
+    """A hash of everything besides a file's bytes and path that its result depends on.
+
+    A codemod given by name (one of the `codemods` package) is hashed with the source of
+    the whole package, helpers included, read from disk: nothing is imported.
+    """
     hasher = hashlib.sha256(__version__.encode())
+    if any(isinstance(codemod, str) for codemod in codemods):
+        hasher.update(_package_source())
     for codemod in codemods:
+        if isinstance(codemod, str):
+            hasher.update(f"\0{codemod}\0".encode())
+            continue
         hasher.update(f"\0{codemod.NAME}\0".encode())
         try:
             hasher.update(Path(inspect.getfile(codemod)).read_bytes())
@@ -87,6 +99,19 @@ def run_key(codemods: Sequence[type[Codemod]], settings: Settings) -> str:
             hasher.update(codemod.__qualname__.encode())
     hasher.update(repr(replace(settings, jobs=0, default_path=None)).encode())
     return hasher.hexdigest()[:32]
+
+
+def _package_source() -> bytes:
+    import codemods
+
+    parts: list[bytes] = []
+    for folder in codemods.__path__:
+        for path in sorted(Path(folder).glob("*.py")):
+            try:
+                parts.append(path.name.encode() + b"\0" + path.read_bytes())
+            except OSError:
+                parts.append(path.name.encode())
+    return b"\0".join(parts)
 
 
 def _encode(result: FileResult) -> dict[str, object]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -56,15 +58,26 @@ def _walk(folder: Path) -> Iterable[Path]:
 
 def is_excluded(relative: Path, patterns: Sequence[str]) -> bool:
     """Whether a path matches an exclude glob: a bare name matches any part of the path."""
-    parts = relative.parts
-    text = relative.as_posix()
-    for pattern in patterns:
-        if "/" in pattern:
-            if fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(text, pattern.rstrip("/") + "/*"):
-                return True
-        elif any(fnmatch.fnmatch(part, pattern) for part in parts):
-            return True
-    return False
+    whole, part = _compiled(tuple(patterns))
+    if whole is not None and whole.match(os.path.normcase(relative.as_posix())):
+        return True
+    return part is not None and any(part.match(os.path.normcase(n)) for n in relative.parts)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """One regular expression for the path globs, one for the name globs (as fnmatch reads
+    them: `*` crosses `/`, and a folder glob also matches what is under the folder)."""
+    paths = [p for p in patterns if "/" in p]
+    globs = [*paths, *(p.rstrip("/") + "/*" for p in paths)]
+    names = [p for p in patterns if "/" not in p]
+    return _either(globs), _either(names)
+
+
+def _either(globs: Sequence[str]) -> re.Pattern[str] | None:
+    if not globs:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(os.path.normcase(g))})" for g in globs))
 
 
 def _is_below(path: Path, folder: Path) -> bool:

@@ -10,6 +10,7 @@ resolved from the importing file's folder. Nothing is imported or run.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ def package_root(file: Path, is_file: IsFile) -> Path:
     return folder
 
 
+@functools.lru_cache(maxsize=4096)  # modules of one tree import the same modules
 def module_file(folder: Path, dotted: str, is_file: IsFile) -> Path | None:
     """`folder/a/b.py` or `folder/a/b/__init__.py` for `a.b`, when one is a file."""
     base = folder.joinpath(*dotted.split(".")) if dotted else folder

@@ -14,7 +14,7 @@ could not have reported anything.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 _LANGCHAIN_ROOTS = ("langchain", "langgraph")
@@ -40,14 +40,8 @@ def outline(source: str) -> Outline | None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             calls.append(node.func)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                bound = alias.asname or alias.name.partition(".")[0]
-                imports.setdefault(bound, set()).add(alias.name if alias.asname else bound)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                bound = alias.asname or alias.name
-                imports.setdefault(bound, set()).add(f"{node.module}.{alias.name}")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            _record(node, imports)
     packages = frozenset(name.partition(".")[0] for names in imports.values() for name in names)
     called = set()
     for func in calls:
@@ -58,6 +52,42 @@ def outline(source: str) -> Outline | None:
                 called.update(parts[-2:])
     table = {name: frozenset(dotted) for name, dotted in imports.items()}
     return Outline(packages, table, frozenset(called))
+
+
+def import_table(tree: ast.Module) -> dict[str, frozenset[str]]:
+    """Each name the module's absolute imports bind, and the dotted names it stands for.
+
+    Imports are statements: only statement bodies are walked, never expressions.
+    """
+    imports: dict[str, set[str]] = {}
+    for node in _statements(tree.body):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            _record(node, imports)
+    return {name: frozenset(dotted) for name, dotted in imports.items()}
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for statement in body:
+        yield statement
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, field, None)
+            if isinstance(inner, list):
+                yield from _statements(inner)
+        for handler in getattr(statement, "handlers", ()):
+            yield from _statements(handler.body)
+        for case in getattr(statement, "cases", ()):
+            yield from _statements(case.body)
+
+
+def _record(node: ast.Import | ast.ImportFrom, imports: dict[str, set[str]]) -> None:
+    """Add what one import statement binds to `imports`."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            bound = alias.asname or alias.name.partition(".")[0]
+            imports.setdefault(bound, set()).add(alias.name if alias.asname else bound)
+    elif node.module and not node.level:
+        for alias in node.names:
+            imports.setdefault(alias.asname or alias.name, set()).add(f"{node.module}.{alias.name}")
 
 
 def _qualified(node: ast.expr, imports: dict[str, set[str]]) -> set[str]:

@@ -6,24 +6,40 @@ LangChain is screened without either.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from memfix.config import Settings
 from memfix.decode import DecodeError, decode_source
 from memfix.facts import NO_FACTS, FileFacts
 from memfix.results import FileResult, Status, unchanged_result
 
-if TYPE_CHECKING:  # loading a codemod loads libcst: the byte tests need neither
-    from memfix.codemod import Codemod
+
+class Wanting(Protocol):
+    """A codemod class, or its screen (`codemods._vocabulary.SCREENS`, which loads no
+    codemod): the words its file must hold and its finer test of the text."""
+
+    @property
+    def VOCABULARY(self) -> tuple[bytes, ...]: ...
+
+    def wants(self, text: str) -> bool: ...
+
+
+def screens(names: Iterable[str]) -> list[Wanting]:
+    """The screens of the named codemods, read without importing any codemod."""
+    from codemods._vocabulary import SCREENS
+
+    return [SCREENS[name] for name in names]
+
 
 # Every target of every codemod is imported from one of these packages.
 _PACKAGES = (b"langchain", b"langgraph")
 
 
-def vocabulary(codemods: Iterable[type[Codemod]]) -> tuple[bytes, ...] | None:
+def vocabulary(codemods: Iterable[Wanting]) -> tuple[bytes, ...] | None:
     """The words any selected codemod needs; None when one of them needs no particular word."""
     words: list[bytes] = []
     for codemod in codemods:
@@ -31,6 +47,11 @@ def vocabulary(codemods: Iterable[type[Codemod]]) -> tuple[bytes, ...] | None:
             return None
         words.extend(codemod.VOCABULARY)
     return tuple(dict.fromkeys(words))
+
+
+@functools.lru_cache(maxsize=8)
+def _words(codemods: tuple[Wanting, ...]) -> tuple[bytes, ...] | None:
+    return vocabulary(codemods)  # asked once per run, not once per file
 
 
 def mentions_langchain(data: bytes) -> bool:
@@ -49,7 +70,7 @@ def screen(
     data: bytes,
     *,
     path: str,
-    codemods: Sequence[type[Codemod]],
+    codemods: Sequence[Wanting],
     settings: Settings,
     facts: FileFacts = NO_FACTS,
 ) -> FileResult | None:
@@ -75,8 +96,8 @@ def screen(
     return replace(result, encoding=decoded.encoding, bom=decoded.bom, digest=digest)
 
 
-def wanted(data: bytes, text: str, codemods: Sequence[type[Codemod]]) -> bool:
+def wanted(data: bytes, text: str, codemods: Sequence[Wanting]) -> bool:
     """The whole byte prefilter: LangChain and the words, then each codemod's own test."""
-    if not is_candidate(data, vocabulary(codemods)):
+    if not is_candidate(data, _words(tuple(codemods))):
         return False
     return any(codemod.wants(text) for codemod in codemods)

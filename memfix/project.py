@@ -19,6 +19,7 @@ half-fixed.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,6 +42,19 @@ from memfix.state_index import state_names as find_state_names
 SHARED = "shared-global-state"
 _STATE_WORDS = (b"Memory", b"ChatMessageHistory", b"ConversationChain")
 _WEB_WORDS = tuple(sorted(name.encode() for name in WEB_FRAMEWORKS))
+
+
+# A line that imports a web framework (`import flask`, `from fastapi import ...`).
+_WEB_IMPORT = re.compile(
+    rb"^[^\n]*\b(?:from|import)\b[^\n]*\b(?:" + b"|".join(_WEB_WORDS) + rb")\b", re.MULTILINE
+)
+
+
+def _may_import_web(data: bytes) -> bool:
+    """A byte test, true of every module `is_web_module` accepts, before any parse."""
+    if not any(word in data for word in _WEB_WORDS):
+        return False
+    return b"\\\n" in data or _WEB_IMPORT.search(data) is not None  # a continued line: parse
 
 
 def may_matter(data: bytes) -> bool:
@@ -137,7 +151,7 @@ def plan(files: Sequence[Path], roots: Sequence[Path], disk: Disk) -> Project:
         if data is None:
             continue
         index.in_run[file] = data if prefilter.is_candidate(data, _STATE_WORDS) else None
-        if any(word in data for word in _WEB_WORDS):
+        if _may_import_web(data):
             tree = _parse(data)
             if tree is not None and is_web_module(tree):
                 web.append((file, tree))

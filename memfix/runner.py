@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -61,7 +63,7 @@ def fix_paths(
         # A file that never names LangChain is screened without loading any codemod.
         bare = settings.prefilter and not prefilter.mentions_langchain(data)
         early = prefilter.screen(
-            data, path=shown, codemods=() if bare else chosen.classes(), settings=settings
+            data, path=shown, codemods=() if bare else chosen.screens(), settings=settings
         )
         if early is None or project.may_matter(data):
             kept[shown] = data
@@ -77,6 +79,15 @@ def fix_paths(
             results[shown] = done(early)
     work = [(shown, kept[shown], facts.get(shown)) for shown in kept if shown not in results]
     store = chosen.cache(cache, cache_dir) if work else None
+    if store is not None:  # answered here, a file loads no codemod and starts no process
+        misses = []
+        for item in work:
+            cached = _cached(store, item)
+            if cached is None:
+                misses.append(item)
+            else:
+                results[cached.path] = done(cached)
+        work = misses
     jobs = settings.jobs or os.cpu_count() or 1
     if jobs > 1 and len(work) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -114,12 +125,24 @@ class _Chosen:
     """The run's codemods: their names at once (checked), their classes when first needed."""
 
     def __init__(self, settings: Settings, codemods: Sequence[type[Codemod]] | None) -> None:
-        self._classes = codemods
+        self._classes = self._given = codemods
+        self._screens: Sequence[prefilter.Wanting] | None = None
         self._settings = settings
         if codemods is None:
             self.names = registry.selected_names(settings.select, settings.ignore)
         else:
             self.names = tuple(codemod.NAME for codemod in codemods)
+
+    def screens(self) -> Sequence[prefilter.Wanting]:
+        """What the prefilter asks of a file for these codemods, without loading them."""
+        if self._screens is None:
+            from codemods._vocabulary import SCREENS
+
+            if self._classes is None and all(name in SCREENS for name in self.names):
+                self._screens = prefilter.screens(self.names)
+            else:
+                self._screens = list(self.classes())
+        return self._screens
 
     def classes(self) -> Sequence[type[Codemod]]:
         if self._classes is None:
@@ -129,7 +152,8 @@ class _Chosen:
     def cache(self, enabled: bool, folder: Path | None) -> Cache | None:
         from memfix.cache import open_cache
 
-        return open_cache(self.classes(), self._settings, enabled=enabled, folder=folder)
+        keyed: Sequence[type[Codemod] | str] = self._given or self.names
+        return open_cache(keyed, self._settings, enabled=enabled, folder=folder)
 
 
 class _Progress:
@@ -160,17 +184,19 @@ def _repository_pass(
     if not set(names) & {"shared-global-state", "per-call-state"}:
         return project.Project()
     roots = [(p if p.is_dir() else p.parent).resolve() for p in paths]
-    in_run = {Path(location).resolve(): shown for shown, location in located.items()}
-    files = [Path(located[shown]).resolve() for shown in kept]
+    # Only kept files can define or use state: a module an import leads to that is in the
+    # run but was not kept is read again, and found to hold nothing for the pass.
+    in_run = {Path(os.path.realpath(located[shown])): shown for shown in kept}
+    files = list(in_run)
 
     def read(path: Path) -> bytes | None:
         if path in in_run:
-            return kept.get(in_run[path])  # not kept: nothing for the pass in it
+            return kept[in_run[path]]
         return _read_small(path, limit=settings.max_file_size)
 
     disk = project.Disk(
         read=read,
-        is_file=Path.is_file,
+        is_file=functools.cache(Path.is_file),  # imports ask about the same paths often
         shown=lambda path: in_run.get(path) or display_path(path),
     )
     return project.plan(files, roots, disk)
@@ -208,20 +234,23 @@ def _analyse(
     store: Cache | None = None,
 ) -> FileResult:
     """One file's result from its bytes (shown path, bytes, facts), through the cache."""
-    import hashlib
-
     from memfix.engine import fix_bytes
 
     shown, data, facts = item
     facts = facts or NO_FACTS
     if store is None:
         return fix_bytes(data, path=shown, codemods=codemods, settings=settings, facts=facts)
-    cached = store.load(hashlib.sha256(data).hexdigest(), shown, facts.key())
+    cached = _cached(store, item)
     if cached is not None:
         return cached
     result = fix_bytes(data, path=shown, codemods=codemods, settings=settings, facts=facts)
     store.store(result, facts.key())
     return result
+
+
+def _cached(store: Cache, item: tuple[str, bytes, FileFacts | None]) -> FileResult | None:
+    shown, data, facts = item
+    return store.load(hashlib.sha256(data).hexdigest(), shown, (facts or NO_FACTS).key())
 
 
 def _with_dependency_edits(
@@ -232,6 +261,8 @@ def _with_dependency_edits(
     Each CHANGED result with packages goes to the dependency file nearest it, searched no
     higher than the git root of the paths given, or those paths (`discover.search_top`).
     """
+    if not any(result.changed and result.packages for result in results):
+        return results
     from memfix import dependencies
 
     located = {shown: Path(location).resolve() for location, shown in tasks}
@@ -265,8 +296,6 @@ def _shown_above(path: Path) -> str:
 def _dependency_result(path: Path, shown: str, needs: Sequence[Need]) -> FileResult | None:
     """The dependency file's result (see `dependencies.dependency_result`); None when it
     lists every package, or cannot be read or decoded (the fix's comment names them)."""
-    import hashlib
-
     from memfix.decode import DecodeError, decode_source
     from memfix.dependencies import dependency_result
 

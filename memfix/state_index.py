@@ -20,6 +20,7 @@ from codemods._vocabulary import (
     MEMORY_CLASSES,
     WEB_FRAMEWORKS,
 )
+from memfix.outline import import_table
 
 _ROOTS = ("langchain", "langgraph")
 _HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "websocket"})
@@ -46,17 +47,9 @@ class Handler:
 
 
 def imports_table(tree: ast.Module) -> dict[str, str]:
-    """Each name the module's imports bind, and the dotted name it stands for."""
-    table: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                bound = alias.asname or alias.name.partition(".")[0]
-                table[bound] = alias.name if alias.asname else bound
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                table[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return table
+    """Each name the module's imports bind, and the dotted name it stands for (one of them,
+    when a name is imported twice)."""
+    return {name: max(dotted) for name, dotted in import_table(tree).items()}
 
 
 def is_web_module(tree: ast.Module) -> bool:
