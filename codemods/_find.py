@@ -4,8 +4,8 @@
 libcst tree costs about as much as parsing it. Codemods search the same module many
 times (its calls, its assignments, a function's subscripts), so the tree is walked once,
 its nodes kept in source order with the span of each subtree, and each search reads a
-slice of that list. The walk kept is that of the tree searched last: the codemods of one
-pass search one tree after the other.
+slice of that list. The walks kept are those of the trees searched last: the codemods of
+one pass search one tree after the other.
 """
 
 from __future__ import annotations
@@ -36,19 +36,45 @@ class _Order(cst.CSTVisitor):
         self.spans[id(original_node)] = (self._starts.pop(), len(self.nodes))
 
 
-_walked: tuple[cst.CSTNode, _Order] | None = None
+# The walks kept, newest first: the tree a pass searches, and a few subtrees of new code.
+_walks: list[tuple[cst.CSTNode, _Order]] = []
+_KEPT = 4
+
+
+def _walk_of(tree: cst.CSTNode) -> _Order:
+    for _root, order in _walks:
+        if id(tree) in order.spans:
+            return order
+    order = _Order()
+    tree.visit(order)
+    _walks.insert(0, (tree, order))  # each root is kept alive, so the ids stay its nodes'
+    del _walks[_KEPT:]
+    return order
 
 
 def descendants(tree: cst.CSTNode) -> Sequence[cst.CSTNode]:
     """`tree` and every node below it, in the order a visitor meets them."""
-    global _walked
-    if _walked is None or id(tree) not in _walked[1].spans:
-        order = _Order()
-        tree.visit(order)
-        _walked = (tree, order)  # the root is kept alive, so the ids stay its nodes'
-    order = _walked[1]
+    order = _walk_of(tree)
     start, end = order.spans[id(tree)]
     return order.nodes[start:end]
+
+
+def visit(tree: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """Call the visitor's `visit_<Node>` methods over `tree`, in libcst's order, from the
+    shared walk; one returning False skips that node's children. For visitors that have
+    no `leave_` or attribute methods."""
+    order = _walk_of(tree)
+    start, end = order.spans[id(tree)]
+    nodes = order.nodes
+    index = start
+    while index < end:
+        node = nodes[index]
+        method = getattr(visitor, f"visit_{type(node).__name__}", None)
+        if method is not None and method(node) is False:
+            first, last = order.spans[id(node)]
+            index += last - first  # the same object is the same subtree wherever it is
+        else:
+            index += 1
 
 
 def find(tree: cst.CSTNode, kind: type[Node]) -> list[Node]:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 
 from codemods._edits import is_docstring, leading_lines, two_blank_lines_before
 from codemods._find import findall
+from codemods._imports import Unused, without_imports
 from codemods._prompts import template_variables
 
 FACTORY = "get_session_history"
@@ -524,7 +525,7 @@ def _is_import(statement: cst.BaseStatement) -> bool:
 
 def without_unused(module: cst.Module, names: frozenset[str]) -> cst.Module:
     """Drop `from ... import` of these class names where nothing uses them any more."""
-    context = CodemodContext()
+    unused: list[Unused] = []
     for statement in module.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
@@ -535,10 +536,8 @@ def without_unused(module: cst.Module, names: frozenset[str]) -> cst.Module:
                 continue
             for alias in small.names:
                 if _code(alias.name) in names:
-                    RemoveImportsVisitor.remove_unused_import(
-                        context, _code(small.module), _code(alias.name), alias.evaluated_alias
-                    )
-    return RemoveImportsVisitor(context).transform_module(module)
+                    unused.append((_code(small.module), _code(alias.name), alias.evaluated_alias))
+    return without_imports(module, unused)
 
 
 def modernized(module: cst.Module) -> cst.Module:

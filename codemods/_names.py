@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 import libcst as cst
 
+from codemods._find import visit
+
 BUILTINS = frozenset(dir(builtins))
 
 
@@ -123,7 +125,7 @@ def bindings(statements: Iterable[cst.CSTNode]) -> tuple[dict[str, int], bool]:
     """How often each name is bound by `statements`, and whether they declare global/nonlocal."""
     visitor = _Bindings()
     for statement in statements:
-        statement.visit(visitor)
+        visit(statement, visitor)
     return visitor.counts, visitor.declares_global
 
 

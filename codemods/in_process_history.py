@@ -70,8 +70,6 @@ from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import RemoveImportsVisitor
 
 from codemods._backends import (
     HISTORY_FACTORY,
@@ -83,6 +81,7 @@ from codemods._backends import (
 )
 from codemods._edits import simple_assignment, two_blank_lines_before
 from codemods._find import findall
+from codemods._imports import Unused, without_imports
 from codemods._langchain import class_of_call
 from codemods._names import bindings
 from codemods._vocabulary import (
@@ -398,7 +397,7 @@ def _is_import(statement: cst.BaseStatement) -> bool:
 
 def _without_unused_imports(module: cst.Module, names: set[str]) -> cst.Module:
     """Drop the imports of the replaced in-process classes, where nothing else uses them."""
-    unused: list[tuple[str, str | None, str | None]] = []
+    unused: list[Unused] = []
     for statement in module.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
@@ -413,6 +412,4 @@ def _without_unused_imports(module: cst.Module, names: set[str]) -> cst.Module:
                 if name in names:
                     asname = alias.evaluated_alias
                     unused.append((source, name, asname))
-    if not unused:
-        return module
-    return RemoveImportsVisitor(CodemodContext(), unused).transform_module(module)
+    return without_imports(module, unused)

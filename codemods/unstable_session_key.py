@@ -58,14 +58,13 @@ from dataclasses import replace
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import RemoveImportsVisitor
 
 from codemods._identity import (
     Identity,
     find_identity_in_module,
     find_identity_in_request_data,
 )
+from codemods._imports import without_imports
 from codemods._langchain import class_of_call, imported_frameworks
 from codemods._names import bindings, names_read
 from codemods._new_parameter import (
@@ -189,10 +188,7 @@ class UnstableSessionKey(PlannedEdits):
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         # Keep `import uuid` only where something still uses it.
-        unused = list(_imports_of(updated_node, self.dropped))
-        if not unused:
-            return updated_node
-        return RemoveImportsVisitor(CodemodContext(), unused).transform_module(updated_node)
+        return without_imports(updated_node, _imports_of(updated_node, self.dropped))
 
     def report_kind(
         self, node: cst.CSTNode, message: str, *, fixed: bool, kind: FixKind = Fix.SAFE

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from memfix.codemod import Codemod
     from memfix.dependencies import Need
 
-# Below this many files a process pool costs more than it saves.
-POOL_THRESHOLD = 24
+# Below this many files to analyse a process pool costs more than it saves: the prefilter
+# has left only files worth parsing, each tens to hundreds of milliseconds of work.
+POOL_THRESHOLD = 6
 # Outputs (plots, tables) make notebooks large; the size limit is for their code,
 # which `fix_notebook` checks once it is out of the JSON.
 NOTEBOOK_SIZE_FACTOR = 32
