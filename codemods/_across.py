@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
+from codemods._edits import is_import
 from codemods._find import findall
 from codemods._names import bindings, names_read, parameter_names
 
@@ -54,7 +55,7 @@ def readers(module: cst.Module, access: str) -> tuple[list[Reader], bool]:
                     functions.append(inner)
                 else:
                     blocked |= _reads(inner, access)
-        elif not _is_import(statement):
+        elif not is_import(statement):
             blocked |= _reads(statement, access)
         for function in functions:
             counts, declares_global = bindings([function.body])
@@ -98,12 +99,6 @@ def _bound(alias: cst.ImportAlias) -> str:
     """The name an alias binds; for `import a.b` without `as`, `a.b` (read as `a.b.x`)."""
     name = alias.name if alias.asname is None else alias.asname.name
     return _CODE.code_for_node(name)
-
-
-def _is_import(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
-    )
 
 
 def _named(statement: cst.ImportFrom) -> Sequence[cst.ImportAlias]:

@@ -25,6 +25,13 @@ def simple_assignment(statement: cst.CSTNode) -> tuple[str, cst.BaseExpression] 
     return None
 
 
+def is_import(statement: cst.BaseStatement) -> bool:
+    """Whether a statement line holds imports and nothing else."""
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
+    )
+
+
 def is_docstring(statement: cst.CSTNode) -> bool:
     return (
         isinstance(statement, cst.SimpleStatementLine)

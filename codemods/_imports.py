@@ -11,7 +11,7 @@ never removed while something could use it, though a shadowed one may be kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
@@ -44,6 +44,32 @@ def without_imports(module: cst.Module, unused: Iterable[Unused]) -> cst.Module:
         if kept is not None:
             body.append(kept)
     return module.with_changes(body=body)
+
+
+def without_unused_names(module: cst.Module, names: Iterable[str]) -> cst.Module:
+    """`module` without the `from ... import` of these names, where nothing reads them."""
+    names = set(names)
+    return without_imports(module, [i for i in top_level_imports(module) if i[1] in names])
+
+
+def top_level_imports(module: cst.Module) -> Iterator[Unused]:
+    """(module, name, alias) of each absolute top-level import (name None: `import x`)."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    yield _entry(alias, None)
+            elif (
+                isinstance(small, cst.ImportFrom)
+                and small.module is not None
+                and not small.relative
+                and not isinstance(small.names, cst.ImportStar)
+            ):
+                source = _CODE.code_for_node(small.module)
+                for alias in small.names:
+                    yield _entry(alias, source)
 
 
 def _bound(source: str, name: str | None, alias: str | None) -> str:

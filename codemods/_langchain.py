@@ -1,10 +1,10 @@
-"""What memfix knows about LangChain's names, resolved by qualified name, never by text.
+"""LangChain's names in a tree, resolved through the module's import table, never by text.
 
 Every era spells the same class differently (`langchain.memory`,
 `langchain.chains.conversation.memory`, `langchain_classic.memory`,
 `langchain_community.chat_message_histories`, `from langchain import ...`, aliases,
-`import langchain.memory as m`). A name counts when its qualified name comes from an
-import whose top-level package is LangChain's or LangGraph's and ends in a known class.
+`import langchain.memory as m`). A name counts when the import it comes from has a
+top-level package of LangChain's or LangGraph's and ends in a known class.
 """
 
 from __future__ import annotations
@@ -16,17 +16,9 @@ from codemods._vocabulary import (
     IN_PROCESS_HISTORY_CLASSES,
     MEMORY_CLASSES,
     WEB_FRAMEWORKS,
+    langchain_class,
 )
 from memfix.codemod import Codemod
-
-_ROOTS = ("langchain", "langgraph")
-
-
-def langchain_class(qualified: str) -> str | None:
-    """The class name of a LangChain qualified name (`langchain.memory.X` -> `X`), else None."""
-    module, _, name = qualified.rpartition(".")
-    root = module.partition(".")[0]
-    return name if root.startswith(_ROOTS) else None
 
 
 def imported_names(codemod: Codemod, node: cst.CSTNode) -> set[str]:
@@ -62,30 +54,3 @@ def is_in_process_state(codemod: Codemod, call: cst.Call) -> str | None:
 def imported_frameworks(codemod: Codemod) -> set[str]:
     """The web or UI frameworks the codemod's module imports, from its import table."""
     return codemod.imported_packages() & WEB_FRAMEWORKS
-
-
-def web_frameworks(module: cst.Module) -> set[str]:
-    """Top-level packages of web or UI frameworks the module imports, anywhere in it."""
-    collector = _ImportedPackages()
-    module.visit(collector)
-    return collector.packages & WEB_FRAMEWORKS
-
-
-class _ImportedPackages(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.packages: set[str] = set()
-
-    def visit_Import(self, node: cst.Import) -> None:
-        self.packages.update(_dotted(alias.name).partition(".")[0] for alias in node.names)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.module is not None and not node.relative:
-            self.packages.add(_dotted(node.module).partition(".")[0])
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""

@@ -15,9 +15,8 @@ import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 
-from codemods._edits import is_docstring, leading_lines, two_blank_lines_before
+from codemods._edits import is_docstring, is_import, leading_lines, two_blank_lines_before
 from codemods._find import findall
-from codemods._imports import Unused, without_imports
 from codemods._prompts import template_variables
 
 FACTORY = "get_session_history"
@@ -503,7 +502,7 @@ def inserted(module: cst.Module, sources: Sequence[str]) -> cst.Module:
         return module
     body: list[cst.BaseStatement] = list(module.body)
     at = 0
-    while at < len(body) and (is_docstring(body[at]) or _is_import(body[at])):
+    while at < len(body) and (is_docstring(body[at]) or is_import(body[at])):
         at += 1
     parsed = cst.parse_module("".join(sources))
     added: list[cst.BaseStatement] = list(parsed.body)
@@ -515,29 +514,6 @@ def inserted(module: cst.Module, sources: Sequence[str]) -> cst.Module:
     if following and isinstance(added[-1], cst.FunctionDef):
         following[0] = two_blank_lines_before(following[0])
     return module.with_changes(body=[*body[:at], *added, *following])
-
-
-def _is_import(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
-    )
-
-
-def without_unused(module: cst.Module, names: frozenset[str]) -> cst.Module:
-    """Drop `from ... import` of these class names where nothing uses them any more."""
-    unused: list[Unused] = []
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if not isinstance(small, cst.ImportFrom) or small.module is None:
-                continue
-            if small.relative or isinstance(small.names, cst.ImportStar):
-                continue
-            for alias in small.names:
-                if _code(alias.name) in names:
-                    unused.append((_code(small.module), _code(alias.name), alias.evaluated_alias))
-    return without_imports(module, unused)
 
 
 def modernized(module: cst.Module) -> cst.Module:

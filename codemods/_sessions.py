@@ -8,7 +8,7 @@ handler already has, or Streamlit's `st.session_state`, filled once per browser 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -18,7 +18,6 @@ import libcst.matchers as m
 from codemods._edits import is_docstring, leading_lines, without_blank_lines
 from codemods._find import findall
 from codemods._identity import IDENTITY_PRIORITY, Identity, find_identity_in_module
-from codemods._langchain import web_frameworks
 from codemods._names import bindings, names_read, parameter_names
 from codemods._new_parameter import callers, is_plain_or_route, with_parameter
 
@@ -272,15 +271,19 @@ def session_identity(
 
 
 def new_identity(
-    function: cst.FunctionDef, module: cst.Module, qualified: QualifiedNames, name: str
+    function: cst.FunctionDef,
+    module: cst.Module,
+    qualified: QualifiedNames,
+    name: str,
+    frameworks: Collection[str],
 ) -> NewIdentity | None:
     """The identity a handler with none in reach could read, and how its signature changes.
 
     A FastAPI route gets a `name: str` (query) parameter, a Flask route reads the field
     from the request body it already reads, a Gradio callback gets `request: gr.Request`.
-    None for anything else, and when a caller in the module would need updating.
+    `frameworks` are the web frameworks the module imports. None for anything else, and
+    when a caller in the module would need updating.
     """
-    frameworks = web_frameworks(module)
     taken = parameter_names(function.params) | set(bindings([function.body])[0])
     if "flask" in frameworks and function.decorators:
         reads = [
@@ -293,7 +296,7 @@ def new_identity(
             return None
         expression = f'request.{field}["{name}"]'
         return NewIdentity(expression, None, f"a new {name!r} field of the request")
-    if frameworks & _ROUTED and function.decorators and is_plain_or_route(function):
+    if not _ROUTED.isdisjoint(frameworks) and function.decorators and is_plain_or_route(function):
         if name in taken or callers(module, function, method=False) != []:
             return None
         return NewIdentity(name, partial(with_parameter, name=name), f"a new parameter {name!r}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from codemods._session_keys import Origin, Tracer, code, string_value
+from codemods._sessions import streamlit_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +84,5 @@ def _state_key(
 
 def session_state_code(module: cst.Module) -> str | None:
     """`st.session_state`, spelled as the script imports Streamlit; None if it does not."""
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if not isinstance(small, cst.Import):
-                continue
-            for alias in small.names:
-                if code(alias.name) == "streamlit":
-                    name = alias.asname.name if alias.asname else alias.name
-                    return f"{code(name)}.session_state"
-    return None
+    name = streamlit_name(module)
+    return None if name is None else f"{name}.session_state"

@@ -11,6 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# The top-level packages every target of every codemod is imported from (any era:
+# `langchain`, `langchain_core`, `langchain_community`, `langchain_classic`, `langgraph`).
+LANGCHAIN_ROOTS = ("langchain", "langgraph")
+
+
+def langchain_class(qualified: str) -> str | None:
+    """The class name of a LangChain qualified name (`langchain.memory.X` -> `X`), else None."""
+    module, _, name = qualified.rpartition(".")
+    root = module.partition(".")[0]
+    return name if root.startswith(LANGCHAIN_ROOTS) else None
+
+
 MEMORY_CLASSES = frozenset(
     {
         "ConversationBufferMemory",

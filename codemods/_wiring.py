@@ -13,7 +13,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods._find import descendants, findall
-from codemods._langchain import imported_names, langchain_class
+from codemods._langchain import imported_names
 from codemods._names import target_names
 from codemods._prompts import (
     DEFAULT_CONVERSATION_PROMPT,
@@ -24,7 +24,7 @@ from codemods._prompts import (
     literal_string,
     prompt_of,
 )
-from codemods._vocabulary import MEMORY_CLASSES
+from codemods._vocabulary import MEMORY_CLASSES, langchain_class
 from memfix.codemod import Codemod, Context
 
 # Memories that hand the conversation to the prompt under one `memory_key`.

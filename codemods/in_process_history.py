@@ -79,9 +79,9 @@ from codemods._backends import (
     merged,
     url_constant,
 )
-from codemods._edits import simple_assignment, two_blank_lines_before
+from codemods._edits import is_import, simple_assignment, two_blank_lines_before
 from codemods._find import findall
-from codemods._imports import Unused, without_imports
+from codemods._imports import without_unused_names
 from codemods._langchain import class_of_call
 from codemods._names import bindings
 from codemods._vocabulary import (
@@ -269,9 +269,9 @@ class InProcessHistory(Codemod):
         )
         at = 0
         for index, statement in enumerate(body[:first_use]):
-            if _is_import(statement):
+            if is_import(statement):
                 at = index + 1
-        present = {updated_node.code_for_node(s).strip() for s in body if _is_import(s)}
+        present = {updated_node.code_for_node(s).strip() for s in body if is_import(s)}
         new_imports = [cst.parse_statement(line) for line in imports if line not in present]
         env = self.context.settings.history_url_env
         note = f"# Conversations persist at ${env} (needs {', '.join(packages)})."
@@ -292,7 +292,7 @@ class InProcessHistory(Codemod):
                 leading_lines=[cst.EmptyLine(), *getattr(following[0], "leading_lines", ())]
             )
         module = updated_node.with_changes(body=[*body[:at], *new_imports, *statements, *following])
-        return _without_unused_imports(module, self.replaced)
+        return without_unused_names(module, self.replaced)
 
 
 def _taken(module: cst.Module, env: str) -> bool:
@@ -387,29 +387,3 @@ def _has_keyword(call: cst.Call, name: str) -> bool:
 
 def _contains(statement: cst.CSTNode, node: cst.CSTNode) -> bool:
     return statement is node or bool(findall(statement, m.MatchIfTrue(lambda n: n is node)))
-
-
-def _is_import(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
-    )
-
-
-def _without_unused_imports(module: cst.Module, names: set[str]) -> cst.Module:
-    """Drop the imports of the replaced in-process classes, where nothing else uses them."""
-    unused: list[Unused] = []
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if not isinstance(small, cst.ImportFrom) or small.relative or small.module is None:
-                continue
-            if isinstance(small.names, cst.ImportStar):
-                continue
-            source = cst.Module([]).code_for_node(small.module)
-            for alias in small.names:
-                name = cst.Module([]).code_for_node(alias.name)
-                if name in names:
-                    asname = alias.evaluated_alias
-                    unused.append((source, name, asname))
-    return without_imports(module, unused)

@@ -71,6 +71,7 @@ import libcst.matchers as m
 from codemods import _migration as new
 from codemods._find import findall
 from codemods._identity import find_identity_in_module
+from codemods._imports import without_unused_names
 from codemods._langchain import imported_frameworks
 from codemods._names import bindings
 from codemods._prompts import argument, template_variables
@@ -267,7 +268,7 @@ class LegacyConversationChain(PlannedEdits):
             sources.append(new.FACTORY_SOURCE)
         module = new.inserted(updated_node, sources)
         removed = frozenset().union(*(p.removed for p in self.applied))
-        module = new.modernized(new.without_unused(module, removed))
+        module = new.modernized(without_unused_names(module, removed))
         needed: list[tuple[str, str | None]] = [("os", None)] if constant else []
         if self.graph:
             needed += new.GRAPH_IMPORTS

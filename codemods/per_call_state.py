@@ -438,9 +438,8 @@ class PerCallState(Codemod):
         expression = identity.expression if identity else None
         signature, kind = None, Fix.SAFE
         if identity is None:
-            new = new_identity(
-                function, self.module, self._qualified, settings.session_key or "session_id"
-            )
+            key = settings.session_key or "session_id"
+            new = new_identity(function, self.module, self._qualified, key, web)
             if new is not None:
                 expression, signature, kind = new.expression, new.signature, Fix.UNSAFE
         plan = (

@@ -433,7 +433,8 @@ class SharedGlobalState(PlannedEdits):
             if identity is not None:
                 found.append((identity.expression, None))
                 continue
-            new = new_identity(user, module, self._qualified, key or "session_id")
+            frameworks = imported_frameworks(self)
+            new = new_identity(user, module, self._qualified, key or "session_id", frameworks)
             if new is None:
                 return None, safety
             found.append((new.expression, new.signature))

@@ -53,7 +53,6 @@ that depends on the loop, or when a caller has no identity to pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import libcst as cst
@@ -64,7 +63,7 @@ from codemods._identity import (
     find_identity_in_module,
     find_identity_in_request_data,
 )
-from codemods._imports import without_imports
+from codemods._imports import top_level_imports, without_imports
 from codemods._langchain import class_of_call, imported_frameworks
 from codemods._names import bindings, names_read
 from codemods._new_parameter import (
@@ -188,7 +187,8 @@ class UnstableSessionKey(PlannedEdits):
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         # Keep `import uuid` only where something still uses it.
-        return without_imports(updated_node, _imports_of(updated_node, self.dropped))
+        imported = top_level_imports(updated_node)
+        return without_imports(updated_node, [i for i in imported if i[0] in self.dropped])
 
     def report_kind(
         self, node: cst.CSTNode, message: str, *, fixed: bool, kind: FixKind = Fix.SAFE
@@ -534,29 +534,6 @@ def _before(statement: cst.BaseStatement, node: cst.CSTNode) -> cst.FlattenSenti
     assert isinstance(node, cst.SimpleStatementLine | cst.BaseCompoundStatement)
     first = statement.with_changes(leading_lines=node.leading_lines)
     return cst.FlattenSentinel([first, node.with_changes(leading_lines=())])
-
-
-def _imports_of(
-    module: cst.Module, packages: set[str]
-) -> Iterator[tuple[str, str | None, str | None]]:
-    """(module, name, alias) of each top-level import from one of `packages`."""
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    if code(alias.name) in packages:
-                        yield code(alias.name), None, alias.evaluated_alias
-            elif (
-                isinstance(small, cst.ImportFrom)
-                and small.module is not None
-                and not small.relative
-                and code(small.module) in packages
-                and not isinstance(small.names, cst.ImportStar)
-            ):
-                for alias in small.names:
-                    yield code(small.module), code(alias.name), alias.evaluated_alias
 
 
 def _parameter_names(function: cst.FunctionDef) -> set[str]:

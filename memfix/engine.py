@@ -62,18 +62,21 @@ def _active(codemod: type[Codemod], text: str, outlines: dict[str, Outline | Non
     """
     if not codemod.wants(text):
         return False
-    if text not in outlines:
-        outlines[text] = outline(text)
-    found = outlines[text]
+    found = _outline_of(text, outlines)
     return found is None or codemod.wants_outline(found, text)
 
 
 def _imports(text: str, outlines: dict[str, Outline | None]) -> Mapping[str, frozenset[str]]:
     """The import table of `text`, from its outline (empty if Python cannot parse it)."""
+    found = _outline_of(text, outlines)
+    return {} if found is None else found.imports
+
+
+def _outline_of(text: str, outlines: dict[str, Outline | None]) -> Outline | None:
+    """`text`'s outline, made once per text however many codemods ask."""
     if text not in outlines:
         outlines[text] = outline(text)
-    found = outlines[text]
-    return {} if found is None else found.imports
+    return outlines[text]
 
 
 def fix_source(

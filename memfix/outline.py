@@ -17,7 +17,7 @@ import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-_LANGCHAIN_ROOTS = ("langchain", "langgraph")
+from codemods._vocabulary import LANGCHAIN_ROOTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def outline(source: str) -> Outline | None:
     for func in calls:
         for qualified in _qualified(func, imports):
             parts = qualified.split(".")
-            if len(parts) > 1 and parts[0].startswith(_LANGCHAIN_ROOTS):
+            if len(parts) > 1 and parts[0].startswith(LANGCHAIN_ROOTS):
                 # The class, and the owner of a constructor such as `X.from_llm`.
                 called.update(parts[-2:])
     table = {name: frozenset(dotted) for name, dotted in imports.items()}

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
+from codemods._vocabulary import LANGCHAIN_ROOTS, SCREENS
 from memfix.config import Settings
 from memfix.decode import DecodeError, decode_source
 from memfix.facts import NO_FACTS, FileFacts
@@ -19,8 +20,8 @@ from memfix.results import FileResult, Status, unchanged_result
 
 
 class Wanting(Protocol):
-    """A codemod class, or its screen (`codemods._vocabulary.SCREENS`, which loads no
-    codemod): the words its file must hold and its finer test of the text."""
+    """A codemod class, or its screen (`SCREENS`, which loads no codemod): the words
+    its file must hold and its finer test of the text."""
 
     @property
     def VOCABULARY(self) -> tuple[bytes, ...]: ...
@@ -30,13 +31,11 @@ class Wanting(Protocol):
 
 def screens(names: Iterable[str]) -> list[Wanting]:
     """The screens of the named codemods, read without importing any codemod."""
-    from codemods._vocabulary import SCREENS
-
     return [SCREENS[name] for name in names]
 
 
 # Every target of every codemod is imported from one of these packages.
-_PACKAGES = (b"langchain", b"langgraph")
+_PACKAGES = tuple(root.encode() for root in LANGCHAIN_ROOTS)
 
 
 def vocabulary(codemods: Iterable[Wanting]) -> tuple[bytes, ...] | None:

@@ -193,7 +193,8 @@ def _repository_pass(
     def read(path: Path) -> bytes | None:
         if path in in_run:
             return kept[in_run[path]]
-        return _read_small(path, limit=settings.max_file_size)
+        data = _read(str(path), "", settings)  # a module outside the run
+        return data if isinstance(data, bytes) else None
 
     disk = project.Disk(
         read=read,
@@ -216,16 +217,6 @@ def _read(location: str, shown: str, settings: Settings) -> bytes | FileResult:
             return handle.read()
     except OSError as error:
         return _no_text(shown, Status.FAILED, f"cannot read: {error.strerror or error}")
-
-
-def _read_small(path: Path, *, limit: int) -> bytes | None:
-    """The file's bytes, or None when it cannot be read or is over the size limit."""
-    try:
-        if path.stat().st_size > limit:
-            return None
-        return path.read_bytes()
-    except OSError:
-        return None
 
 
 def _analyse(

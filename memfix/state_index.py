@@ -19,10 +19,10 @@ from codemods._vocabulary import (
     IN_PROCESS_HISTORY_CLASSES,
     MEMORY_CLASSES,
     WEB_FRAMEWORKS,
+    langchain_class,
 )
 from memfix.outline import import_table
 
-_ROOTS = ("langchain", "langgraph")
 _HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "websocket"})
 _REFILLS = frozenset({"save_context", "add_user_message", "add_ai_message", "add_messages"})
 
@@ -204,9 +204,7 @@ def _langchain_class(func: ast.expr, table: dict[str, str]) -> str | None:
     qualified = table.get(base)
     if qualified is None:
         return None
-    full = f"{qualified}.{rest}" if rest else qualified
-    module, _, name = full.rpartition(".")
-    return name if module.partition(".")[0].startswith(_ROOTS) else None
+    return langchain_class(f"{qualified}.{rest}" if rest else qualified)
 
 
 def _dotted(node: ast.expr) -> str | None:
