@@ -11,7 +11,7 @@ never removed while something could use it, though a shadowed one may be kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
 
@@ -61,15 +61,22 @@ def top_level_imports(module: cst.Module) -> Iterator[Unused]:
             if isinstance(small, cst.Import):
                 for alias in small.names:
                     yield _entry(alias, None)
-            elif (
-                isinstance(small, cst.ImportFrom)
-                and small.module is not None
-                and not small.relative
-                and not isinstance(small.names, cst.ImportStar)
-            ):
-                source = _CODE.code_for_node(small.module)
-                for alias in small.names:
+            elif isinstance(small, cst.ImportFrom) and (found := _absolute(small)) is not None:
+                source, aliases = found
+                for alias in aliases:
                     yield _entry(alias, source)
+
+
+def _absolute(statement: cst.ImportFrom) -> tuple[str, Sequence[cst.ImportAlias]] | None:
+    """(module, aliases) of an absolute `from module import names`; None for a relative
+    or a `*` one."""
+    if (
+        statement.module is None
+        or statement.relative
+        or isinstance(statement.names, cst.ImportStar)
+    ):
+        return None
+    return _CODE.code_for_node(statement.module), statement.names
 
 
 def _bound(source: str, name: str | None, alias: str | None) -> str:
@@ -101,17 +108,12 @@ def _without(line: cst.SimpleStatementLine, gone: set[Unused]) -> cst.SimpleStat
             names = [a for a in statement.names if _entry(a, None) not in gone]
             if names:
                 small.append(statement.with_changes(names=_last_bare(names)))
-        elif (
-            isinstance(statement, cst.ImportFrom)
-            and statement.module is not None
-            and not statement.relative
-            and not isinstance(statement.names, cst.ImportStar)
-        ):
-            source = _CODE.code_for_node(statement.module)
-            names = [a for a in statement.names if _entry(a, source) not in gone]
+        elif isinstance(statement, cst.ImportFrom) and (found := _absolute(statement)) is not None:
+            source, aliases = found
+            names = [a for a in aliases if _entry(a, source) not in gone]
             if not names:
                 continue
-            if len(names) < len(statement.names):
+            if len(names) < len(aliases):
                 statement = statement.with_changes(names=_last_bare(names))
             small.append(statement)
         else:
