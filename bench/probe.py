@@ -33,9 +33,10 @@ def parse_all(tree: Path) -> dict[str, float]:
 def candidates(tree: Path) -> dict[str, float]:
     import libcst as cst
 
-    from memfix import prefilter, registry
     from memfix.config import Settings
-    from memfix.engine import fix_source
+    from memfix.pipeline import prefilter
+    from memfix.pipeline.engine import fix_source
+    from memfix.rules import registry
 
     codemods = registry.selected((), ())
     words = prefilter.vocabulary(codemods)

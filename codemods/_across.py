@@ -1,6 +1,6 @@
 """Tree helpers for state that one module defines and another module's handlers read.
 
-The repository pass (`memfix.project`) says which imported name holds shared state and
+The repository pass (`memfix.project.repository`) says which imported name holds shared state and
 how the module reads it: a bound name (`memory`) or a read through a module
 (`m.memory`). These helpers find that import and the functions that read the name, and
 make the edits that fetch the per-session object instead.
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._edits import is_import
-from codemods._find import findall
-from codemods._names import bindings, names_read, parameter_names
+from memfix.codemods._edits import is_import
+from memfix.codemods._find import findall
+from memfix.codemods._names import bindings, names_read, parameter_names
 
 _CODE = cst.Module([])
 Reader = tuple[cst.FunctionDef, list[cst.Attribute]]

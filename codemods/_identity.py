@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._find import findall
-from codemods._names import bindings
+from memfix.codemods._find import findall
+from memfix.codemods._names import bindings
 
 # Most specific first: a conversation key beats a user key.
 IDENTITY_PRIORITY = (

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
 
-from codemods._find import descendants
+from memfix.codemods._find import descendants
 
 # (module, name, alias) as libcst's RemoveImportsVisitor takes them: name None for
 # `import module`.

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods._vocabulary import (
+from memfix.codemods._vocabulary import (
     CHAINS_WITH_OWN_MEMORY,
     IN_PROCESS_HISTORY_CLASSES,
     MEMORY_CLASSES,
     WEB_FRAMEWORKS,
     langchain_class,
 )
-from memfix.codemod import Codemod
+from memfix.rules.codemod import Codemod
 
 
 def imported_names(codemod: Codemod, node: cst.CSTNode) -> set[str]:

@@ -15,9 +15,9 @@ import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 
-from codemods._edits import is_docstring, is_import, leading_lines, two_blank_lines_before
-from codemods._find import findall
-from codemods._prompts import template_variables
+from memfix.codemods._edits import is_docstring, is_import, leading_lines, two_blank_lines_before
+from memfix.codemods._find import findall
+from memfix.codemods._prompts import template_variables
 
 FACTORY = "get_session_history"
 STORE = "store"

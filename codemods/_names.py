@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from codemods._find import visit
+from memfix.codemods._find import visit
 
 BUILTINS = frozenset(dir(builtins))
 

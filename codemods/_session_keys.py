@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._names import bindings
+from memfix.codemods._names import bindings
 
 RUN_METHODS = frozenset({"invoke", "ainvoke", "stream", "astream", "batch", "abatch"})
 

@@ -15,11 +15,11 @@ from functools import partial
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._edits import is_docstring, leading_lines, without_blank_lines
-from codemods._find import findall
-from codemods._identity import IDENTITY_PRIORITY, Identity, find_identity_in_module
-from codemods._names import bindings, names_read, parameter_names
-from codemods._new_parameter import callers, is_plain_or_route, with_parameter
+from memfix.codemods._edits import is_docstring, leading_lines, without_blank_lines
+from memfix.codemods._find import findall
+from memfix.codemods._identity import IDENTITY_PRIORITY, Identity, find_identity_in_module
+from memfix.codemods._names import bindings, names_read, parameter_names
+from memfix.codemods._new_parameter import callers, is_plain_or_route, with_parameter
 
 QualifiedNames = Callable[[cst.CSTNode], set[str]]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from codemods._session_keys import Origin, Tracer, code, string_value
-from codemods._sessions import streamlit_name
+from memfix.codemods._session_keys import Origin, Tracer, code, string_value
+from memfix.codemods._sessions import streamlit_name
 
 
 @dataclass(frozen=True, slots=True)

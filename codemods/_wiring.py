@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._find import descendants, findall
-from codemods._langchain import imported_names
-from codemods._names import target_names
-from codemods._prompts import (
+from memfix.codemods._find import descendants, findall
+from memfix.codemods._langchain import imported_names
+from memfix.codemods._names import target_names
+from memfix.codemods._prompts import (
     DEFAULT_CONVERSATION_PROMPT,
     Prompt,
     argument,
@@ -24,8 +24,8 @@ from codemods._prompts import (
     literal_string,
     prompt_of,
 )
-from codemods._vocabulary import MEMORY_CLASSES, langchain_class
-from memfix.codemod import Codemod, Context
+from memfix.codemods._vocabulary import MEMORY_CLASSES, langchain_class
+from memfix.rules.codemod import Codemod, Context
 
 # Memories that hand the conversation to the prompt under one `memory_key`.
 KEYED_MEMORIES = MEMORY_CLASSES - {"CombinedMemory", "ConversationEntityMemory"}

@@ -71,7 +71,7 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._backends import (
+from memfix.codemods._backends import (
     HISTORY_FACTORY,
     Persistence,
     checkpointer_persistence,
@@ -79,18 +79,18 @@ from codemods._backends import (
     merged,
     url_constant,
 )
-from codemods._edits import is_import, simple_assignment, two_blank_lines_before
-from codemods._find import findall
-from codemods._imports import without_unused_names
-from codemods._langchain import class_of_call
-from codemods._names import bindings
-from codemods._vocabulary import (
+from memfix.codemods._edits import is_import, simple_assignment, two_blank_lines_before
+from memfix.codemods._find import findall
+from memfix.codemods._imports import without_unused_names
+from memfix.codemods._langchain import class_of_call
+from memfix.codemods._names import bindings
+from memfix.codemods._vocabulary import (
     CONVERSATION_CLASSES,
     IN_PROCESS_HISTORY_CLASSES,
     SAVER_CLASSES,
     SCREENS,
 )
-from memfix.codemod import Codemod, Fix, Invalid, Valid
+from memfix.rules.codemod import Codemod, Fix, Invalid, Valid
 
 # Memories that keep their turns in a `chat_memory` history, which can be a persistent one.
 CHAT_MEMORIES = frozenset(

@@ -39,10 +39,10 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._find import findall
-from codemods._prompts import argument
-from codemods._vocabulary import CHAIN_CLASSES, SCREENS
-from codemods._wiring import (
+from memfix.codemods._find import findall
+from memfix.codemods._prompts import argument
+from memfix.codemods._vocabulary import CHAIN_CLASSES, SCREENS
+from memfix.codemods._wiring import (
     Chain,
     PlannedEdits,
     Reach,
@@ -53,7 +53,7 @@ from codemods._wiring import (
     set_keyword,
     string_node,
 )
-from memfix.codemod import Fix, Invalid, Valid
+from memfix.rules.codemod import Fix, Invalid, Valid
 
 _EXTRA = "key {key!r} is never read by {chain}, which expects {expected}"
 _POSITIONAL = "positional call of {chain}, which expects the keys {expected}"

@@ -68,17 +68,17 @@ from dataclasses import dataclass, replace
 import libcst as cst
 import libcst.matchers as m
 
-from codemods import _migration as new
-from codemods._find import findall
-from codemods._identity import find_identity_in_module
-from codemods._imports import without_unused_names
-from codemods._langchain import imported_frameworks
-from codemods._names import bindings
-from codemods._prompts import argument, template_variables
-from codemods._vocabulary import MEMORY_CLASSES, SCREENS
-from codemods._wiring import Edit, PlannedEdits, Reach
-from memfix.codemod import Fix, Invalid, Valid
+from memfix.codemods import _migration as new
+from memfix.codemods._find import findall
+from memfix.codemods._identity import find_identity_in_module
+from memfix.codemods._imports import without_unused_names
+from memfix.codemods._langchain import imported_frameworks
+from memfix.codemods._names import bindings
+from memfix.codemods._prompts import argument, template_variables
+from memfix.codemods._vocabulary import MEMORY_CLASSES, SCREENS
+from memfix.codemods._wiring import Edit, PlannedEdits, Reach
 from memfix.config import Target
+from memfix.rules.codemod import Fix, Invalid, Valid
 
 _CHAIN_KEYWORDS = frozenset({"llm", "memory", "prompt", "verbose", "input_key", "output_key"})
 _MEMORY_KEYWORDS = frozenset(

@@ -38,10 +38,10 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._find import findall
-from codemods._prompts import Prompt, history_variable
-from codemods._vocabulary import CHAIN_CLASSES, MEMORY_CLASSES, SCREENS
-from codemods._wiring import (
+from memfix.codemods._find import findall
+from memfix.codemods._prompts import Prompt, history_variable
+from memfix.codemods._vocabulary import CHAIN_CLASSES, MEMORY_CLASSES, SCREENS
+from memfix.codemods._wiring import (
     Chain,
     Memory,
     PlannedEdits,
@@ -52,7 +52,7 @@ from codemods._wiring import (
     set_keyword,
     string_node,
 )
-from memfix.codemod import Fix, Invalid, Valid
+from memfix.rules.codemod import Fix, Invalid, Valid
 
 _WRAPPER_KEY = "history_messages_key {key!r} is not a variable of the prompt, which reads {reads}"
 _NO_WRAPPER_KEY = "RunnableWithMessageHistory has no history_messages_key, the prompt reads {reads}"

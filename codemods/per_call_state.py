@@ -77,7 +77,7 @@ from functools import partial
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._edits import (
+from memfix.codemods._edits import (
     blank_lines_first,
     is_docstring,
     leading_lines,
@@ -85,15 +85,15 @@ from codemods._edits import (
     two_blank_lines_before,
     without_blank_lines,
 )
-from codemods._find import findall
-from codemods._langchain import (
+from memfix.codemods._find import findall
+from memfix.codemods._langchain import (
     class_of_call,
     imported_frameworks,
     imported_names,
     is_in_process_state,
 )
-from codemods._names import BUILTINS, bindings, names_read, parameter_names
-from codemods._sessions import (
+from memfix.codemods._names import BUILTINS, bindings, names_read, parameter_names
+from memfix.codemods._sessions import (
     dependents,
     factory_value,
     hands_on,
@@ -105,13 +105,13 @@ from codemods._sessions import (
     streamlit_guard,
     streamlit_name,
 )
-from codemods._vocabulary import (
+from memfix.codemods._vocabulary import (
     CONVERSATION_CLASSES,
     IDENTITY_NAMES,
     SCREENS,
     factory_names,
 )
-from memfix.codemod import Codemod, Fix, Invalid, Valid
+from memfix.rules.codemod import Codemod, Fix, Invalid, Valid
 
 # Calls that load saved turns into a fresh memory: the state is rebuilt, not lost.
 _REFILL_METHODS = frozenset(

@@ -82,12 +82,12 @@ from typing import cast
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._across import Reader, alias_renamed, import_aliases, read_replaced, readers
-from codemods._edits import leading_lines, simple_assignment, two_blank_lines_before
-from codemods._find import findall
-from codemods._langchain import imported_frameworks, imported_names, is_in_process_state
-from codemods._names import bindings, names_read, parameter_names
-from codemods._sessions import (
+from memfix.codemods._across import Reader, alias_renamed, import_aliases, read_replaced, readers
+from memfix.codemods._edits import leading_lines, simple_assignment, two_blank_lines_before
+from memfix.codemods._find import findall
+from memfix.codemods._langchain import imported_frameworks, imported_names, is_in_process_state
+from memfix.codemods._names import bindings, names_read, parameter_names
+from memfix.codemods._sessions import (
     dependents,
     insert_first,
     is_streamlit_cache,
@@ -98,11 +98,11 @@ from codemods._sessions import (
     streamlit_guard,
     streamlit_name,
 )
-from codemods._vocabulary import LIST_NAMES, SCREENS, WEB_FRAMEWORKS, factory_names
-from codemods._wiring import Edit, PlannedEdits
-from memfix.codemod import Fix, Invalid, Valid
-from memfix.facts import Plan, SharedDefinition, SharedImport
-from memfix.outline import Outline
+from memfix.codemods._vocabulary import LIST_NAMES, SCREENS, WEB_FRAMEWORKS, factory_names
+from memfix.codemods._wiring import Edit, PlannedEdits
+from memfix.pipeline.outline import Outline
+from memfix.project.facts import Plan, SharedDefinition, SharedImport
+from memfix.rules.codemod import Fix, Invalid, Valid
 
 Signature = Callable[[cst.FunctionDef], cst.FunctionDef]
 

@@ -58,15 +58,15 @@ from dataclasses import replace
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._identity import (
+from memfix.codemods._identity import (
     Identity,
     find_identity_in_module,
     find_identity_in_request_data,
 )
-from codemods._imports import top_level_imports, without_imports
-from codemods._langchain import class_of_call, imported_frameworks
-from codemods._names import bindings, names_read
-from codemods._new_parameter import (
+from memfix.codemods._imports import top_level_imports, without_imports
+from memfix.codemods._langchain import class_of_call, imported_frameworks
+from memfix.codemods._names import bindings, names_read
+from memfix.codemods._new_parameter import (
     callers,
     default_removable,
     is_plain_or_route,
@@ -75,7 +75,7 @@ from codemods._new_parameter import (
     with_parameter,
     without_default,
 )
-from codemods._session_keys import (
+from memfix.codemods._session_keys import (
     RANDOM_SOURCES,
     KeyUse,
     Origin,
@@ -87,12 +87,16 @@ from codemods._session_keys import (
     contains,
     key_values,
 )
-from codemods._streamlit_keys import StreamlitPlan, session_state_code, unguarded_session_state
-from codemods._vocabulary import IDENTITY_NAMES, SCREENS
-from codemods._wiring import Edit, PlannedEdits
-from memfix.codemod import Fix, Invalid, Valid
-from memfix.outline import Outline
+from memfix.codemods._streamlit_keys import (
+    StreamlitPlan,
+    session_state_code,
+    unguarded_session_state,
+)
+from memfix.codemods._vocabulary import IDENTITY_NAMES, SCREENS
+from memfix.codemods._wiring import Edit, PlannedEdits
+from memfix.pipeline.outline import Outline
 from memfix.results import Fix as FixKind
+from memfix.rules.codemod import Fix, Invalid, Valid
 
 _CHAT = (
     "from langchain_core.runnables.history import RunnableWithMessageHistory\n\n"

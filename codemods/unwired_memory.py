@@ -39,11 +39,11 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
-from codemods._langchain import imported_names
-from codemods._vocabulary import MEMORY_CLASSES, SCREENS
-from codemods._wiring import Reach
-from memfix.codemod import Codemod, Fix, Invalid, Valid
-from memfix.outline import Outline
+from memfix.codemods._langchain import imported_names
+from memfix.codemods._vocabulary import MEMORY_CLASSES, SCREENS
+from memfix.codemods._wiring import Reach
+from memfix.pipeline.outline import Outline
+from memfix.rules.codemod import Codemod, Fix, Invalid, Valid
 
 # Uses of a memory that only write to it: they do not wire it to anything.
 _WRITES = frozenset({"save_context", "clear", "add_user_message", "add_ai_message"})

@@ -17,14 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from memfix import git, registry
-from memfix.codemod import Codemod
 from memfix.config import load_settings
-from memfix.decode import encode_source
-from memfix.diff import unified_diff
 from memfix.errors import MemfixError
+from memfix.files import git
+from memfix.files.decode import encode_source
+from memfix.pipeline.diff import unified_diff
 from memfix.report.markdown import to_markdown
 from memfix.results import FileResult, Status
+from memfix.rules import registry
+from memfix.rules.codemod import Codemod
 
 DEFAULT_BRANCH = "memfix/persist-memory"
 
@@ -139,8 +140,8 @@ def migrate(
     progress: FileProgress | None = None,
 ) -> RepoOutcome:
     """Migrate one repository; raises MemfixError or GitError when it cannot."""
-    from memfix import runner
-    from memfix.write import write_if_unchanged
+    from memfix.files.write import write_if_unchanged
+    from memfix.pipeline import runner
 
     root = repo.resolve()
     if not root.is_dir() or not git.is_repository(root):

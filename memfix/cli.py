@@ -116,7 +116,7 @@ def _default_paths(paths: list[Path] | None, settings: Settings) -> list[Path]:
 
 def _render(results: Sequence[FileResult], output_format: Format) -> str:
     """The report of `results` in a machine or sharing format (not TEXT)."""
-    from memfix import registry
+    from memfix.rules import registry
 
     if output_format is Format.JSON:
         from memfix.report.json_report import to_json
@@ -175,7 +175,7 @@ def _progress(quiet: bool) -> Iterator[object]:
 
 
 def _run(paths: list[Path], settings: Settings, quiet: bool) -> list[FileResult]:
-    from memfix import runner
+    from memfix.pipeline import runner
 
     with _progress(quiet) as update:
         try:
@@ -300,8 +300,8 @@ def apply(
 ) -> None:
     """Show each fix as a diff, then write it (after asking, or with --yes)."""
     from memfix import report
+    from memfix.files.write import WriteError, write_if_unchanged
     from memfix.report.text import finding_line
-    from memfix.write import WriteError, write_if_unchanged
 
     settings = _settings_or_exit(
         paths,
@@ -501,7 +501,7 @@ def rules() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from memfix.registry import all_codemods
+    from memfix.rules.registry import all_codemods
 
     table = Table("codemod", "fix", "finds", box=None, pad_edge=False)
     for codemod in all_codemods():
@@ -514,7 +514,7 @@ def explain(
     name: Annotated[str, typer.Argument(help="A codemod name, as `rules` lists it.")],
 ) -> None:
     """Print one codemod's documentation: what, why, example, fix safety."""
-    from memfix.registry import by_name
+    from memfix.rules.registry import by_name
 
     try:
         codemod = by_name(name)

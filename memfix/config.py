@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from memfix.errors import ConfigError, did_you_mean
 
 if TYPE_CHECKING:
-    from memfix.codemod import Codemod
+    from memfix.rules.codemod import Codemod
 
 DEFAULT_EXCLUDES = (
     ".venv",

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from memfix import runner
 from memfix.cli import app
+from memfix.pipeline import runner
 from tests.test_behaviour import PROGRAM
 
 # Enough LangChain vocabulary that the prefilter hands the file to the parser.

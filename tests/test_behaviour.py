@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from memfix.cli import app
 from memfix.config import Settings
-from memfix.engine import fix_source
-from memfix.registry import all_codemods
+from memfix.pipeline.engine import fix_source
+from memfix.rules.registry import all_codemods
 from tests.fakes import PROMPTS, last_prompt, run_program
 from tests.test_fixtures import parse_fixture
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from memfix import cache
 from memfix.config import Settings
-from memfix.engine import fix_bytes
-from memfix.registry import all_codemods
+from memfix.pipeline import cache
+from memfix.pipeline.engine import fix_bytes
 from memfix.results import FileResult, Status
+from memfix.rules.registry import all_codemods
 from tests.test_behaviour import PROGRAM
 
 CODEMODS = all_codemods()

@@ -57,9 +57,9 @@ def test_overrides_skip_none() -> None:
 
 
 def test_per_file_ignores_pick_the_codemods_per_file() -> None:
-    from memfix.codemod import Codemod
     from memfix.config import codemods_for, ignored_in
-    from memfix.registry import all_codemods
+    from memfix.rules.codemod import Codemod
+    from memfix.rules.registry import all_codemods
 
     settings = settings_from_table(
         {"per-file-ignores": {"tests/*.py": ["per-call-state"], "legacy/**": ["x", "y"]}}

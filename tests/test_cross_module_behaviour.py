@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from memfix.config import Settings
-from memfix.runner import fix_paths
+from memfix.pipeline.runner import fix_paths
 from tests.test_project import FASTAPI_ROUTES, FLASK_MEMORY, FLASK_ROUTES, MEMORY
 from tests.test_sessions_behaviour import Say, conversation, remembers_apart
 

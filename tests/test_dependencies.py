@@ -8,20 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from codemods.in_process_history import InProcessHistory
-from memfix import runner
+from memfix.codemods.in_process_history import InProcessHistory
 from memfix.config import Settings
-from memfix.dependencies import (
+from memfix.deps.dependencies import (
     Need,
     add_packages,
     dependency_result,
     is_requirements,
     preferred,
 )
-from memfix.diff import unified_diff
-from memfix.discover import dependency_file
-from memfix.engine import fix_source
-from memfix.notebook_fix import fix_notebook
+from memfix.files.discover import dependency_file
+from memfix.notebook.fix import fix_notebook
+from memfix.pipeline import runner
+from memfix.pipeline.diff import unified_diff
+from memfix.pipeline.engine import fix_source
 from memfix.results import Fix, Status
 from tests.test_cli import invoke
 from tests.test_fixtures import parse_fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from memfix.config import Settings
-from memfix.discover import discover, is_excluded
 from memfix.errors import MissingPathError
+from memfix.files.discover import discover, is_excluded
 
 
 def touch(root: Path, *names: str) -> None:

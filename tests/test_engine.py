@@ -7,11 +7,11 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from memfix.codemod import Codemod, Fix, Invalid, SkipFile, Valid
 from memfix.config import Settings
-from memfix.engine import fix_bytes, fix_source
-from memfix.registry import all_codemods
+from memfix.pipeline.engine import fix_bytes, fix_source
 from memfix.results import Status
+from memfix.rules.codemod import Codemod, Fix, Invalid, SkipFile, Valid
+from memfix.rules.registry import all_codemods
 from tests.test_behaviour import PROGRAM
 
 SETTINGS = Settings()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from memfix.registry import all_codemods
-from memfix.testing import Example, check_example, examples
+from memfix.rules.registry import all_codemods
+from memfix.rules.testing import Example, check_example, examples
 
 CASES = [case for codemod in all_codemods() for case in examples(codemod)]
 

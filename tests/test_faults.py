@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from memfix.config import Settings
-from memfix.engine import fix_source
-from memfix.registry import by_name
+from memfix.pipeline.engine import fix_source
+from memfix.rules.registry import by_name
 from tests.test_behaviour import PROGRAM
 from tests.test_fixtures import CASES, parse_fixture
 

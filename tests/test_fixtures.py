@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from memfix.registry import by_name
-from memfix.testing import run
+from memfix.rules.registry import by_name
+from memfix.rules.testing import run
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(FIXTURES.glob("*/*.py"))

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from memfix.config import Settings
-from memfix.engine import fix_bytes
-from memfix.registry import all_codemods
+from memfix.pipeline.engine import fix_bytes
 from memfix.results import Status
+from memfix.rules.registry import all_codemods
 
 REGRESSIONS = sorted((Path(__file__).parent / "fuzz" / "regressions").iterdir())
 

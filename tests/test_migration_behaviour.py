@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 
 from memfix.cli import app
 from memfix.config import Settings, Target
-from memfix.engine import fix_source
-from memfix.registry import all_codemods, by_name
+from memfix.pipeline.engine import fix_source
+from memfix.rules.registry import all_codemods, by_name
 from tests.fakes import PROMPTS, fake_chat_openai, install_legacy_langchain
 from tests.test_fixtures import parse_fixture
 

@@ -13,23 +13,23 @@ import pytest
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from codemods.in_process_history import InProcessHistory
-from codemods.per_call_state import PerCallState
-from memfix import cache
-from memfix.cells import join_cells
 from memfix.cli import app
-from memfix.codemod import Codemod, Fix
+from memfix.codemods.in_process_history import InProcessHistory
+from memfix.codemods.per_call_state import PerCallState
 from memfix.config import Settings
-from memfix.discover import discover
-from memfix.engine import fix_bytes
-from memfix.notebook import read_notebook, with_sources
-from memfix.notebook_fix import fix_notebook
+from memfix.files.discover import discover
+from memfix.files.write import WriteError, write_if_unchanged
+from memfix.notebook.cells import join_cells
+from memfix.notebook.document import read_notebook, with_sources
+from memfix.notebook.fix import fix_notebook
+from memfix.pipeline import cache
+from memfix.pipeline.engine import fix_bytes
 from memfix.report.github import to_github
 from memfix.report.json_report import to_json
 from memfix.report.sarif import to_sarif
 from memfix.report.text import finding_line
 from memfix.results import FileResult, Status
-from memfix.write import WriteError, write_if_unchanged
+from memfix.rules.codemod import Codemod, Fix
 
 IMPORTS = (
     "from langchain_openai import ChatOpenAI\n"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from memfix import prefilter
-from memfix.codemod import Codemod, Fix
-from memfix.registry import all_codemods
+from memfix.pipeline import prefilter
+from memfix.rules.codemod import Codemod, Fix
+from memfix.rules.registry import all_codemods
 
 
 class NeedsNoWord(Codemod):

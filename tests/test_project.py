@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from memfix.config import Settings
+from memfix.pipeline.runner import fix_paths
 from memfix.results import FileResult, Fix
-from memfix.runner import fix_paths
 
 SHARED = Settings(jobs=1, select=("shared-global-state",))
 PER_CALL = Settings(jobs=1, select=("per-call-state",))

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memfix.config import Settings
-from memfix.engine import fix_bytes, fix_source
-from memfix.registry import all_codemods
+from memfix.pipeline.engine import fix_bytes, fix_source
+from memfix.pipeline.validate import undefined_names
 from memfix.results import Status
-from memfix.validate import undefined_names
+from memfix.rules.registry import all_codemods
 from tests.test_fixtures import CASES, parse_fixture
 
 CODEMODS = all_codemods()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from memfix.config import Settings
-from memfix.engine import fix_source
-from memfix.registry import all_codemods
+from memfix.pipeline.engine import fix_source
 from memfix.report.markdown import doc_sections, to_markdown
 from memfix.report.redact import redact
 from memfix.results import FileResult, Status
+from memfix.rules.registry import all_codemods
 from tests.test_behaviour import PROGRAM
 
 CODEMODS = {codemod.NAME: codemod for codemod in all_codemods()}

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from memfix.config import Settings
-from memfix.engine import fix_source
-from memfix.registry import all_codemods
+from memfix.pipeline.engine import fix_source
 from memfix.report.sarif import replacements, to_sarif
 from memfix.results import FileResult, Status
+from memfix.rules.registry import all_codemods
 from tests.test_behaviour import PROGRAM
 
 jsonschema = pytest.importorskip("jsonschema")

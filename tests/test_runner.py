@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from memfix import cache
 from memfix.config import Settings
-from memfix.runner import fix_paths
+from memfix.pipeline import cache
+from memfix.pipeline.runner import fix_paths
 from tests.test_behaviour import PROGRAM
 
 SETTINGS = Settings(jobs=1)

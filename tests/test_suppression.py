@@ -5,10 +5,15 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from codemods.per_call_state import PerCallState
-from memfix.codemod import Context
+from memfix.codemods.per_call_state import PerCallState
 from memfix.results import Finding, Fix
-from memfix.suppression import Suppression, suppressed_names, suppressions, unused_suppressions
+from memfix.rules.codemod import Context
+from memfix.rules.suppression import (
+    Suppression,
+    suppressed_names,
+    suppressions,
+    unused_suppressions,
+)
 from tests.test_behaviour import PROGRAM
 
 LINE = "    memory = ConversationBufferMemory()"

@@ -8,9 +8,9 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from memfix.decode import DecodeError, decode_source, encode_source
-from memfix.diff import unified_diff
-from memfix.validate import validation_error
+from memfix.files.decode import DecodeError, decode_source, encode_source
+from memfix.pipeline.diff import unified_diff
+from memfix.pipeline.validate import validation_error
 
 
 @pytest.mark.parametrize(

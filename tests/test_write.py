@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from memfix import write
 from memfix.config import Settings
-from memfix.engine import fix_bytes
-from memfix.registry import all_codemods
+from memfix.files import write
+from memfix.files.write import WriteError, write_if_unchanged
+from memfix.pipeline.engine import fix_bytes
 from memfix.results import FileResult
-from memfix.write import WriteError, write_if_unchanged
+from memfix.rules.registry import all_codemods
 from tests.test_behaviour import PROGRAM
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from memfix.codemod import Codemod
 from memfix.report.redact import redact
 from memfix.results import FileResult, Finding, Fix
+from memfix.rules.codemod import Codemod
 
 _SECTION = re.compile(r"^## (.+)$", re.MULTILINE)
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from memfix import __version__
-from memfix.codemod import Codemod
 from memfix.report.redact import redact
 from memfix.results import FileResult
+from memfix.rules.codemod import Codemod
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 

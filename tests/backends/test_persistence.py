@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from codemods.in_process_history import InProcessHistory
 from memfix.cli import app
+from memfix.codemods.in_process_history import InProcessHistory
 from memfix.config import Backend, Settings
-from memfix.engine import fix_source
+from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult
 from tests.test_fixtures import parse_fixture
 

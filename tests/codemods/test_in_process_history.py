@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from codemods.in_process_history import InProcessHistory
+from memfix.codemods.in_process_history import InProcessHistory
 from memfix.config import Backend, Settings
-from memfix.engine import fix_source
+from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Status
 from tests.test_fixtures import parse_fixture
 

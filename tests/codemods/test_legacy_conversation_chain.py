@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from codemods.legacy_conversation_chain import LegacyConversationChain
+from memfix.codemods.legacy_conversation_chain import LegacyConversationChain
 from memfix.config import Settings, Target
-from memfix.engine import fix_source
-from memfix.registry import all_codemods
+from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Fix, Status
-from memfix.testing import run
+from memfix.rules.registry import all_codemods
+from memfix.rules.testing import run
 
 HEAD = (
     "from langchain.chains import ConversationChain\n"

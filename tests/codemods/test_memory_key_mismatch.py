@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codemods.memory_key_mismatch import MemoryKeyMismatch
+from memfix.codemods.memory_key_mismatch import MemoryKeyMismatch
 from memfix.results import FileResult, Status
-from memfix.testing import run
+from memfix.rules.testing import run
 
 LEGACY = (
     "from langchain.memory import ConversationBufferMemory\n"

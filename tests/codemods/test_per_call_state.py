@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codemods.per_call_state import PerCallState
+from memfix.codemods.per_call_state import PerCallState
 from memfix.config import Settings
-from memfix.engine import fix_source
+from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Status
 
 LANGCHAIN = (

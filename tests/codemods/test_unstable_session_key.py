@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from codemods.unstable_session_key import UnstableSessionKey
+from memfix.codemods.unstable_session_key import UnstableSessionKey
 from memfix.config import Settings
-from memfix.engine import fix_source
+from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Fix, Status
 
 HEAD = (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codemods.unwired_memory import UnwiredMemory
+from memfix.codemods.unwired_memory import UnwiredMemory
 from memfix.results import FileResult, Status
-from memfix.testing import run
+from memfix.rules.testing import run
 
 IMPORTS = (
     "from langchain_openai import ChatOpenAI\n"

@@ -17,8 +17,8 @@ import atheris
 
 with atheris.instrument_imports():
     from memfix.config import Settings
-    from memfix.engine import fix_bytes
-    from memfix.registry import all_codemods
+    from memfix.pipeline.engine import fix_bytes
+    from memfix.rules.registry import all_codemods
 
 CODEMODS = all_codemods()
 SETTINGS = Settings(prefilter=False)

@@ -9,8 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from memfix.decode import encode_source
 from memfix.errors import MemfixError
+from memfix.files.decode import encode_source
 from memfix.results import FileResult
 
 

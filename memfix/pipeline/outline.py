@@ -17,7 +17,7 @@ import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from codemods._vocabulary import LANGCHAIN_ROOTS
+from memfix.codemods._vocabulary import LANGCHAIN_ROOTS
 
 
 @dataclass(frozen=True, slots=True)

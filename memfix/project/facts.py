@@ -1,6 +1,6 @@
 """What the repository pass learned about one file from the others, as frozen data.
 
-The core stays pure: a codemod never reads another file. `memfix.project` reads the
+The core stays pure: a codemod never reads another file. `memfix.project.repository` reads the
 modules a run touches, and hands each file the facts about it that only another file
 shows: which of its module-level objects a route in another module uses, which names it
 imports from a module that holds shared state, which of its functions a route calls per

@@ -22,10 +22,10 @@ from libcst.metadata import (
 )
 
 from memfix.config import Settings
-from memfix.facts import NO_FACTS, FileFacts
-from memfix.outline import Outline, outline
+from memfix.pipeline.outline import Outline, outline
+from memfix.project.facts import NO_FACTS, FileFacts
 from memfix.results import Finding, Fix
-from memfix.suppression import suppressed_names
+from memfix.rules.suppression import suppressed_names
 
 __all__ = ["Codemod", "Context", "Fix", "Invalid", "SkipFile", "Valid", "suppressed_names"]
 

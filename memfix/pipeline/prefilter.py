@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from codemods._vocabulary import LANGCHAIN_ROOTS, SCREENS
+from memfix.codemods._vocabulary import LANGCHAIN_ROOTS, SCREENS
 from memfix.config import Settings
-from memfix.decode import DecodeError, decode_source
-from memfix.facts import NO_FACTS, FileFacts
+from memfix.files.decode import DecodeError, decode_source
+from memfix.project.facts import NO_FACTS, FileFacts
 from memfix.results import FileResult, Status, unchanged_result
 
 

@@ -11,15 +11,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memfix import discover, prefilter, project, registry
 from memfix.config import Settings
-from memfix.facts import NO_FACTS, FileFacts
+from memfix.files import discover
+from memfix.pipeline import prefilter
+from memfix.project import repository as project
+from memfix.project.facts import NO_FACTS, FileFacts
 from memfix.results import FileResult, Status
+from memfix.rules import registry
 
 if TYPE_CHECKING:
-    from memfix.cache import Cache
-    from memfix.codemod import Codemod
-    from memfix.dependencies import Need
+    from memfix.deps.dependencies import Need
+    from memfix.pipeline.cache import Cache
+    from memfix.rules.codemod import Codemod
 
 # Below this many files to analyse a process pool costs more than it saves: the prefilter
 # has left only files worth parsing, each tens to hundreds of milliseconds of work.
@@ -137,7 +140,7 @@ class _Chosen:
     def screens(self) -> Sequence[prefilter.Wanting]:
         """What the prefilter asks of a file for these codemods, without loading them."""
         if self._screens is None:
-            from codemods._vocabulary import SCREENS
+            from memfix.codemods._vocabulary import SCREENS
 
             if self._classes is None and all(name in SCREENS for name in self.names):
                 self._screens = prefilter.screens(self.names)
@@ -151,7 +154,7 @@ class _Chosen:
         return self._classes
 
     def cache(self, enabled: bool, folder: Path | None) -> Cache | None:
-        from memfix.cache import open_cache
+        from memfix.pipeline.cache import open_cache
 
         keyed: Sequence[type[Codemod] | str] = self._given or self.names
         return open_cache(keyed, self._settings, enabled=enabled, folder=folder)
@@ -226,7 +229,7 @@ def _analyse(
     store: Cache | None = None,
 ) -> FileResult:
     """One file's result from its bytes (shown path, bytes, facts), through the cache."""
-    from memfix.engine import fix_bytes
+    from memfix.pipeline.engine import fix_bytes
 
     shown, data, facts = item
     facts = facts or NO_FACTS
@@ -255,7 +258,7 @@ def _with_dependency_edits(
     """
     if not any(result.changed and result.packages for result in results):
         return results
-    from memfix import dependencies
+    from memfix.deps import dependencies
 
     located = {shown: Path(location).resolve() for location, shown in tasks}
     tops = [discover.search_top(path) for path in paths]
@@ -288,8 +291,8 @@ def _shown_above(path: Path) -> str:
 def _dependency_result(path: Path, shown: str, needs: Sequence[Need]) -> FileResult | None:
     """The dependency file's result (see `dependencies.dependency_result`); None when it
     lists every package, or cannot be read or decoded (the fix's comment names them)."""
-    from memfix.decode import DecodeError, decode_source
-    from memfix.dependencies import dependency_result
+    from memfix.deps.dependencies import dependency_result
+    from memfix.files.decode import DecodeError, decode_source
 
     try:
         data = path.read_bytes()

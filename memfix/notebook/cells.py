@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from memfix.notebook import Notebook
+from memfix.notebook.document import Notebook
 
 _IPYTHON_LINE = re.compile(r"^([ \t]*)([%!?].*|[\w.]+\?\??[ \t]*)$")
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from memfix import toml_edit
-from memfix.diff import unified_diff
+from memfix.deps import toml_edit
+from memfix.pipeline.diff import unified_diff
 from memfix.results import FileResult, Finding, Fix, Status
 
 if sys.version_info >= (3, 11):

@@ -4,7 +4,7 @@ Driven from the candidates, never by parsing the whole tree. Only a module that 
 a web framework can use state per request, and only one that passes the byte prefilter
 (LangChain and a state class) can define it; Python's own parser reads the web modules,
 then only the candidates their imports lead to (and the modules those import), and
-nothing else is parsed. A web module's imports are resolved to files (`memfix.modules`);
+nothing else is parsed. A web module's imports are resolved to files (`memfix.project.modules`);
 when one leads to a module-level memory, chain or history, or to a function that builds
 one per call, the two files get `FileFacts` about each other, and the pure core fixes
 each side with what the other told it.
@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from codemods._vocabulary import WEB_FRAMEWORKS, factory_names
-from memfix import prefilter
-from memfix.facts import (
+from memfix.codemods._vocabulary import WEB_FRAMEWORKS, factory_names
+from memfix.pipeline import prefilter
+from memfix.project.facts import (
     FileFacts,
     PerCallBuilder,
     Plan,
@@ -34,10 +34,10 @@ from memfix.facts import (
     SharedDefinition,
     SharedImport,
 )
-from memfix.modules import bindings
+from memfix.project.modules import bindings
+from memfix.project.state_index import StateName, builders, calls, handlers, is_web_module, reads
+from memfix.project.state_index import state_names as find_state_names
 from memfix.results import FileResult, Finding, Fix
-from memfix.state_index import StateName, builders, calls, handlers, is_web_module, reads
-from memfix.state_index import state_names as find_state_names
 
 SHARED = "shared-global-state"
 _STATE_WORDS = (b"Memory", b"ChatMessageHistory", b"ConversationChain")

@@ -21,7 +21,7 @@ from memfix.config import Settings
 from memfix.results import FileResult, Finding, Fix, Status
 
 if TYPE_CHECKING:
-    from memfix.codemod import Codemod
+    from memfix.rules.codemod import Codemod
 
 # Set to 1 to neither read nor write the cache.
 DISABLE_VARIABLE = "MEMFIX_NO_CACHE"
@@ -102,7 +102,7 @@ def run_key(codemods: Sequence[type[Codemod] | str], settings: Settings) -> str:
 
 
 def _package_source() -> bytes:
-    import codemods
+    from memfix import codemods
 
     parts: list[bytes] = []
     for folder in codemods.__path__:

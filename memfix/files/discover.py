@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from memfix import git
 from memfix.config import Settings
 from memfix.errors import MissingPathError
+from memfix.files import git
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -108,7 +108,7 @@ def dependency_file(file: Path, tops: Sequence[Path]) -> Path | None:
     In one folder `dependencies.preferred` decides: a requirements file before a
     pyproject.toml, which counts only when it has a dependency list.
     """
-    from memfix import dependencies
+    from memfix.deps import dependencies
 
     start = file.resolve().parent
     holding = [top for top in tops if top == start or _is_below(start, top)]
@@ -131,7 +131,7 @@ def _file_names(folder: Path) -> list[str]:
 
 
 def _lists_dependencies(pyproject: Path) -> bool:
-    from memfix import dependencies
+    from memfix.deps import dependencies
 
     try:
         text = pyproject.read_text(encoding="utf-8")

@@ -11,16 +11,16 @@ from dataclasses import replace
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from memfix import prefilter
-from memfix.codemod import Codemod, Context, SkipFile
 from memfix.config import Settings
-from memfix.decode import decode_source
-from memfix.diff import unified_diff
-from memfix.facts import NO_FACTS, FileFacts
-from memfix.nesting import TOO_DEEP, nesting_problem
-from memfix.outline import Outline, outline
+from memfix.files.decode import decode_source
+from memfix.pipeline import prefilter
+from memfix.pipeline.diff import unified_diff
+from memfix.pipeline.nesting import TOO_DEEP, nesting_problem
+from memfix.pipeline.outline import Outline, outline
+from memfix.pipeline.validate import validation_error
+from memfix.project.facts import NO_FACTS, FileFacts
 from memfix.results import FileResult, Finding, Fix, Status, failed_result, unchanged_result
-from memfix.validate import validation_error
+from memfix.rules.codemod import Codemod, Context, SkipFile
 
 MAX_PASSES = 4
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -47,7 +47,7 @@ def fix_bytes(
     if facts:
         settings = replace(settings, prefilter=False)
     if path.endswith(".ipynb"):
-        from memfix.notebook_fix import fix_notebook_bytes  # it builds on fix_source
+        from memfix.notebook.fix import fix_notebook_bytes  # it builds on fix_source
 
         return fix_notebook_bytes(data, path=path, codemods=codemods, settings=settings)
     decoded = decode_source(data)  # `screen` has seen it decode

@@ -10,12 +10,14 @@ from dataclasses import replace
 
 import libcst as cst
 
-from memfix import cells, notebook, prefilter
-from memfix.codemod import Codemod
 from memfix.config import Settings
-from memfix.diff import unified_diff
-from memfix.engine import fix_source
+from memfix.notebook import cells
+from memfix.notebook import document as notebook
+from memfix.pipeline import prefilter
+from memfix.pipeline.diff import unified_diff
+from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Finding, Status, failed_result, unchanged_result
+from memfix.rules.codemod import Codemod
 
 
 def fix_notebook_bytes(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from memfix.codemod import Codemod, Invalid, Valid
 from memfix.config import Settings
-from memfix.engine import fix_source
+from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Status
+from memfix.rules.codemod import Codemod, Invalid, Valid
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from memfix.errors import UnknownCodemodError
 
 if TYPE_CHECKING:
-    from memfix.codemod import Codemod
+    from memfix.rules.codemod import Codemod
 
 # Fixed order (DESIGN.md): where state lives, then keys, then chain shape, then wiring.
 ORDER = (
@@ -34,7 +34,7 @@ ORDER = (
 @functools.cache
 def names() -> tuple[str, ...]:
     """Every codemod's name, in run order, from the module names alone."""
-    import codemods
+    from memfix import codemods
 
     found = [
         info.name.replace("_", "-")
@@ -56,14 +56,14 @@ def selected_names(select: Iterable[str], ignore: Iterable[str]) -> tuple[str, .
 @functools.cache
 def all_codemods() -> tuple[type[Codemod], ...]:
     """Import each public module of `codemods/` and return its codemod classes, in run order."""
-    import codemods
-    from memfix.codemod import Codemod
+    from memfix import codemods
+    from memfix.rules.codemod import Codemod
 
     found: list[type[Codemod]] = []
     for info in pkgutil.iter_modules(codemods.__path__):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"codemods.{info.name}")
+        module = importlib.import_module(f"memfix.codemods.{info.name}")
         found.extend(
             value
             for value in vars(module).values()
