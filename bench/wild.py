@@ -15,7 +15,9 @@ codemod is the label's family (or stands for it: per-call-state for
 checkpointer-per-call, unstable-session-key for missing-thread-id), it is in the same
 file (and notebook cell), and its line is within 3 lines of the label's line or inside
 the same statement (the innermost simple statement, or the header of a compound one).
-Each label and each finding is used once; nearest lines pair first.
+A label may list `also` lines naming the same object (the line that fills an in-process
+store); any of them may match. Each label and each finding is used once; nearest pair
+first. A finding matching no label is a false positive (in a bug file or a look-alike).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import tomllib
 
 HERE = Path(__file__).resolve().parent
 LABELS = HERE / "wild" / "labels.toml"
@@ -56,6 +59,7 @@ class Bug:
     line: int
     why: str = ""
     cell: int | None = None
+    also: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class Tally:
     found: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     fp_unlabelled_lines: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     fp_lookalike: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    past_end: int = 0
     crashes: list[str] = field(default_factory=list)
     missed: list[dict[str, object]] = field(default_factory=list)
     false_positives: list[dict[str, object]] = field(default_factory=list)
@@ -112,11 +117,23 @@ def load_labels(text: str) -> list[LabelledFile]:
     files = []
     for entry in data.get("file", []):
         bugs = tuple(
-            Bug(b["family"], int(b["line"]), b.get("why", ""), b.get("cell")) for b in entry["bugs"]
+            Bug(
+                b["family"],
+                int(b["line"]),
+                b.get("why", ""),
+                b.get("cell"),
+                tuple(int(x) for x in b.get("also", ())),
+            )
+            for b in entry["bugs"]
         )
         files.append(
             LabelledFile(
-                entry["repo"], entry["commit"], entry["path"], entry["framework"], entry["era"], bugs
+                entry["repo"],
+                entry["commit"],
+                entry["path"],
+                entry["framework"],
+                entry["era"],
+                bugs,
             )
         )
     return files
@@ -162,9 +179,10 @@ def match(
         for j, f in enumerate(findings):
             if f.cell != bug.cell or not accepts(bug.family, f.codemod):
                 continue
-            near = abs(f.line - bug.line) <= WINDOW
-            if near or (bug.cell is None and same_statement(bug.line, f.line, spans)):
-                candidates.append((abs(f.line - bug.line), i, j))
+            for line in (bug.line, *bug.also):
+                near = abs(f.line - line) <= WINDOW
+                if near or (bug.cell is None and same_statement(line, f.line, spans)):
+                    candidates.append((abs(f.line - line), i, j))
     used_bugs: set[int] = set()
     used_findings: set[int] = set()
     pairs = []
@@ -203,7 +221,9 @@ def tally(
         if lf.lookalike:
             t.lookalike_files += 1
             t.lookalike_files_flagged += bool(extra)
+        n_lines = len(sources.get(key, "").splitlines())
         for f in extra:
+            t.past_end += f.cell is None and n_lines > 0 and f.line > n_lines
             bucket = t.fp_lookalike if lf.lookalike else t.fp_unlabelled_lines
             bucket[f.codemod] += 1
             t.false_positives.append(
@@ -219,7 +239,8 @@ def render(t: Tally) -> str:
         n, k = t.labelled[fam], t.found[fam]
         rows.append((fam, str(k), str(n), f"{k / n:.0%}" if n else "-"))
     total_n, total_k = sum(t.labelled.values()), sum(t.found.values())
-    rows.append(("TOTAL", str(total_k), str(total_n), f"{total_k / total_n:.0%}" if total_n else "-"))
+    recall = f"{total_k / total_n:.0%}" if total_n else "-"
+    rows.append(("TOTAL", str(total_k), str(total_n), recall))
     width = [max(len(r[c]) for r in rows) for c in range(4)]
     out = ["| " + " | ".join(r[c].ljust(width[c]) for c in range(4)) + " |" for r in rows]
     out.insert(1, "|" + "|".join("-" * (w + 2) for w in width) + "|")
@@ -240,10 +261,11 @@ def render(t: Tally) -> str:
     out.append("")
     out.append(
         f"files: {t.files}; look-alike files: {t.lookalike_files}, flagged: "
-        f"{t.lookalike_files_flagged}; crashes: {len(t.crashes)}"
+        f"{t.lookalike_files_flagged}; crashes: {len(t.crashes)}; "
+        f"false positives on a line past the file's end: {t.past_end}"
     )
     if t.unlabelled_file_findings:
-        out.append(f"findings in files nobody labelled (--whole-repo): {t.unlabelled_file_findings}")
+        out.append(f"findings in files nobody labelled: {t.unlabelled_file_findings}")
     for c in t.crashes:
         out.append(f"  crash: {c}")
     return "\n".join(out)
@@ -403,6 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "files": result.files,
             "lookalike_files": result.lookalike_files,
             "lookalike_files_flagged": result.lookalike_files_flagged,
+            "false_positives_past_end_of_file": result.past_end,
             "crashes": result.crashes,
             "unlabelled_file_findings": result.unlabelled_file_findings,
             "missed": result.missed,

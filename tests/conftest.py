@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes import install_legacy_langchain
+from tests.support.fakes import install_legacy_langchain
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes import (
+from tests.support.fakes import (
     PROMPTS,
     fake_chat_openai,
     install_legacy_langchain,

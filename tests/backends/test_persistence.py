@@ -24,7 +24,7 @@ from memfix.codemods.in_process_history import InProcessHistory
 from memfix.config import Backend, Settings
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult
-from tests.test_fixtures import parse_fixture
+from tests.support.fixtures import parse_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "in-process-history"

@@ -11,7 +11,7 @@ from memfix.codemods.in_process_history import InProcessHistory
 from memfix.config import Backend, Settings
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Status
-from tests.test_fixtures import parse_fixture
+from tests.support.fixtures import parse_fixture
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "in-process-history"
 CORE = "from langchain_core.chat_history import InMemoryChatMessageHistory\n"

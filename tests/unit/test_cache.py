@@ -12,7 +12,7 @@ from memfix.pipeline import cache
 from memfix.pipeline.engine import fix_bytes
 from memfix.results import FileResult, Status
 from memfix.rules.registry import all_codemods
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 CODEMODS = all_codemods()
 

@@ -25,11 +25,11 @@ from memfix.cli import app
 from memfix.config import Settings, Target
 from memfix.pipeline.engine import fix_source
 from memfix.rules.registry import all_codemods, by_name
-from tests.fakes import PROMPTS, fake_chat_openai, install_legacy_langchain
-from tests.test_fixtures import parse_fixture
+from tests.support.fakes import PROMPTS, fake_chat_openai, install_legacy_langchain
+from tests.support.fixtures import parse_fixture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "legacy-conversation-chain"
-EXAMPLES = Path(__file__).parent.parent / "examples" / "legacy_app"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "legacy-conversation-chain"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "legacy_app"
 FIRST = "My name is Sam"
 LEGACY_IMPORT = re.compile(r"^\s*(from|import) langchain(\.| |$)", re.MULTILINE)
 
@@ -227,7 +227,7 @@ def test_module_level_script_runs_two_turns_at_import() -> None:
     assert FIRST in last_prompt()
 
 
-ARTICLE = Path(__file__).parent / "fixtures" / "per-call-state" / "article_ask.py"
+ARTICLE = Path(__file__).parents[1] / "fixtures" / "per-call-state" / "article_ask.py"
 
 
 def _every_codemod(source: str, target: Target = Target.RWMH) -> str:

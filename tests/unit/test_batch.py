@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from memfix.batch import commit_message, output_names
 from memfix.cli import app
 from memfix.results import FileResult, Finding, Fix, Status
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 BROKEN = "from langchain.memory import ConversationBufferMemory\ndef broken(:\n    pass\n"
 HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit", "post-checkout")

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from memfix.cli import app
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 
 def booby_trap(marker: Path) -> str:

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from memfix.config import Settings
 from memfix.pipeline.runner import fix_paths
-from tests.test_project import FASTAPI_ROUTES, FLASK_MEMORY, FLASK_ROUTES, MEMORY
-from tests.test_sessions_behaviour import Say, conversation, remembers_apart
+from tests.support.conversations import Say, conversation, remembers_apart
+from tests.support.programs import FASTAPI_ROUTES, FLASK_MEMORY, FLASK_ROUTES, MEMORY
 
 PACKAGE = "chatpkg"  # a name no other test imports
 User = Callable[[ModuleType], Say]

@@ -15,10 +15,10 @@ import pytest
 from memfix.config import Settings
 from memfix.pipeline.engine import fix_source
 from memfix.rules.registry import all_codemods
-from tests.fakes import PROMPTS, last_prompt, run_program
-from tests.test_fixtures import parse_fixture
+from tests.support.fakes import PROMPTS, last_prompt, run_program
+from tests.support.fixtures import parse_fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 # fixture -> the LangChain error the program stops with before the fix (None: it forgets)
 CASES = {

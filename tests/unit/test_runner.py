@@ -9,7 +9,7 @@ import pytest
 from memfix.config import Settings
 from memfix.pipeline import cache
 from memfix.pipeline.runner import fix_paths
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 SETTINGS = Settings(jobs=1)
 

@@ -14,7 +14,7 @@ from memfix.pipeline.engine import fix_bytes, fix_source
 from memfix.pipeline.validate import undefined_names
 from memfix.results import Status
 from memfix.rules.registry import all_codemods
-from tests.test_fixtures import CASES, parse_fixture
+from tests.support.fixtures import CASES, parse_fixture
 
 CODEMODS = all_codemods()
 NO_PREFILTER = Settings(prefilter=False)
@@ -66,4 +66,4 @@ def test_fixture_folders_name_real_codemods() -> None:
     names = {codemod.NAME for codemod in CODEMODS}
     folders = {path.parent.name for path in CASES}
     assert folders <= names, folders - names
-    assert Path(__file__).parent.joinpath("fixtures").is_dir()
+    assert Path(__file__).parents[1].joinpath("fixtures").is_dir()

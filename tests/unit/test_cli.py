@@ -8,11 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from memfix import __version__, cli
-from memfix.cli import app
-from tests.test_behaviour import PROGRAM
+from tests.support.cli import invoke
+from tests.support.fixtures import PROGRAM
 
 BROKEN_SYNTAX = "def broken(:\n    pass\n"
 BROKEN_MEMORY = "from langchain.memory import ConversationBufferMemory\n" + BROKEN_SYNTAX
@@ -33,11 +32,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "clean.py").write_text("import langchain_core\nx = 1\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), input=input)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -330,7 +324,7 @@ def test_pre_commit_hooks_run_memfix(project: Path) -> None:
 
     import yaml
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     hooks = {h["id"]: h for h in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == {"memfix-check", "memfix-fix"}
     for hook in hooks.values():

@@ -14,7 +14,7 @@ from memfix.files.write import WriteError, write_if_unchanged
 from memfix.pipeline.engine import fix_bytes
 from memfix.results import FileResult
 from memfix.rules.registry import all_codemods
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 
 def fixed(path: Path) -> FileResult:

@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.fakes import PROMPTS, last_prompt, run_program
-from tests.test_fixtures import parse_fixture
+from tests.support.fakes import PROMPTS, last_prompt, run_program
+from tests.support.fixtures import parse_fixture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "unstable-session-key"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "unstable-session-key"
 FIRST = "My name is Sam"
 SECOND = "What's my name?"
 

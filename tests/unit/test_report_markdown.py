@@ -10,7 +10,7 @@ from memfix.report.markdown import doc_sections, to_markdown
 from memfix.report.redact import redact
 from memfix.results import FileResult, Status
 from memfix.rules.registry import all_codemods
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 CODEMODS = {codemod.NAME: codemod for codemod in all_codemods()}
 

@@ -14,7 +14,7 @@ from memfix.pipeline.engine import fix_source
 from memfix.report.sarif import replacements, to_sarif
 from memfix.results import FileResult, Status
 from memfix.rules.registry import all_codemods
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 jsonschema = pytest.importorskip("jsonschema")
 

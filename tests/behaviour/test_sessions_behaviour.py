@@ -28,32 +28,11 @@ from memfix.config import Settings
 from memfix.pipeline.engine import fix_source
 from memfix.rules.registry import all_codemods
 from memfix.rules.testing import run
-from tests.fakes import PROMPTS, last_prompt, run_program
-from tests.test_fixtures import parse_fixture
+from tests.support.conversations import Driver, Say, conversation, remembers_apart
+from tests.support.fakes import run_program
+from tests.support.fixtures import parse_fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
-Say = Callable[[str, str], None]
-Driver = Callable[[str], Say]
-
-
-def conversation(say: Say) -> tuple[str, str]:
-    """A and B each give a name, then each asks for it: the prompts of the two questions."""
-    PROMPTS.clear()
-    say("a", "My name is Sam")
-    say("b", "My name is Kim")
-    say("a", "What's my name?")
-    second_of_a = last_prompt()
-    say("b", "What's my name?")
-    return second_of_a, last_prompt()
-
-
-def remembers_apart(prompts: tuple[str, str]) -> bool:
-    of_a, of_b = prompts
-    return (
-        "My name is Sam" in of_a
-        and "Kim" not in of_a
-        and ("My name is Kim" in of_b and "Sam" not in of_b)
-    )
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 # Stand-ins for the UI frameworks that are not installed: only what the programs call.

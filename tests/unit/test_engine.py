@@ -12,7 +12,7 @@ from memfix.pipeline.engine import fix_bytes, fix_source
 from memfix.results import Status
 from memfix.rules.codemod import Codemod, Fix, Invalid, SkipFile, Valid
 from memfix.rules.registry import all_codemods
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 SETTINGS = Settings()
 
@@ -136,8 +136,8 @@ def test_bom_and_cookie_survive() -> None:
     assert "caf\xe9" in result.after
 
 
-PROGRAMS = sorted((Path(__file__).parent / "fixtures").glob("*/*.py"))
-PROGRAMS += sorted((Path(__file__).parent.parent / "examples").rglob("*.py"))
+PROGRAMS = sorted((Path(__file__).parents[1] / "fixtures").glob("*/*.py"))
+PROGRAMS += sorted((Path(__file__).parents[2] / "examples").rglob("*.py"))
 
 
 @pytest.mark.parametrize("unsafe_fixes", [False, True])

@@ -11,7 +11,7 @@ from memfix.pipeline.engine import fix_bytes
 from memfix.results import Status
 from memfix.rules.registry import all_codemods
 
-REGRESSIONS = sorted((Path(__file__).parent / "fuzz" / "regressions").iterdir())
+REGRESSIONS = sorted((Path(__file__).parent / "regressions").iterdir())
 
 
 @pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.name)

@@ -14,12 +14,8 @@ from memfix.cli import app
 from memfix.config import Settings
 from memfix.pipeline.engine import fix_source
 from memfix.rules.registry import all_codemods
-from tests.fakes import PROMPTS, last_prompt, run_program
-from tests.test_fixtures import parse_fixture
-
-ARTICLE = Path(__file__).parent / "fixtures" / "per-call-state" / "article_ask.py"
-# The article's program without its two module-level demo calls.
-PROGRAM = parse_fixture(ARTICLE)[0].split("\n\nprint(")[0] + "\n"
+from tests.support.fakes import PROMPTS, last_prompt, run_program
+from tests.support.fixtures import PROGRAM
 
 
 def two_turns(program: str) -> str:

@@ -18,10 +18,9 @@ from pathlib import Path
 from memfix.config import Settings
 from memfix.pipeline.engine import fix_source
 from memfix.rules.registry import by_name
-from tests.test_behaviour import PROGRAM
-from tests.test_fixtures import CASES, parse_fixture
+from tests.support.fixtures import CASES, PROGRAM, parse_fixture
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FILES = 60
 # One codemod, so that the expected text does not move as codemods are added.
 SELECT = ("--select", "per-call-state")

@@ -23,11 +23,11 @@ from memfix.pipeline import runner
 from memfix.pipeline.diff import unified_diff
 from memfix.pipeline.engine import fix_source
 from memfix.results import Fix, Status
-from tests.test_cli import invoke
-from tests.test_fixtures import parse_fixture
+from tests.support.cli import invoke
+from tests.support.fixtures import parse_fixture
 
 SQLITE = ("langchain-community", "sqlalchemy")
-FIXTURE = Path(__file__).parent / "fixtures" / "in-process-history" / "lcel_store.py"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "in-process-history" / "lcel_store.py"
 
 
 def added(name: str, text: str, packages: tuple[str, ...] = SQLITE) -> str:

@@ -14,7 +14,7 @@ from memfix.rules.suppression import (
     suppressions,
     unused_suppressions,
 )
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 LINE = "    memory = ConversationBufferMemory()"
 

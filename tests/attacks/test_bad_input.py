@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from memfix.cli import app
 from memfix.pipeline import runner
-from tests.test_behaviour import PROGRAM
+from tests.support.fixtures import PROGRAM
 
 # Enough LangChain vocabulary that the prefilter hands the file to the parser.
 HEADER = "from langchain.memory import ConversationBufferMemory\n"

@@ -1,0 +1,1 @@
+"""Bad input, faults and attacks: memfix never runs, escapes or loses anything."""

@@ -1,0 +1,1 @@
+"""Programs run before and after their fix with a fake chat model."""

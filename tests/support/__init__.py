@@ -1,0 +1,1 @@
+"""What several test modules share: fakes, fixture files, programs, the CLI runner."""

@@ -1,0 +1,1 @@
+"""Tests of memfix's modules on strings and small trees."""
