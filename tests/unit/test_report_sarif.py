@@ -51,13 +51,15 @@ def test_valid_against_the_schema_with_a_fix() -> None:
     document = json.loads(to_sarif([fixed(), failed], all_codemods()))
     validate(document)
     [run] = document["runs"]
-    [result] = run["results"]
-    assert result["ruleId"] == "per-call-state"
+    results = {result["ruleId"]: result for result in run["results"]}
+    assert set(results) == {f.codemod for f in fixed().findings}
+    result = results["per-call-state"]
     rules = run["tool"]["driver"]["rules"]
     assert rules[result["ruleIndex"]]["id"] == "per-call-state"
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "app/bot.py"
     assert location["region"] == {"startLine": 8, "startColumn": 14}
+    # The file's fix travels with its findings: applying it gives the fixed file.
     [change] = result["fixes"][0]["artifactChanges"]
     assert apply_replacements(PROGRAM, change["replacements"]) == fixed().after
     [note] = run["invocations"][0]["toolExecutionNotifications"]
