@@ -11,9 +11,9 @@ from dataclasses import replace
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from memfix.config import Settings
+from memfix.config import Settings, codemods_for
 from memfix.files.decode import decode_source
-from memfix.pipeline import prefilter
+from memfix.pipeline import linemap, prefilter
 from memfix.pipeline.diff import unified_diff
 from memfix.pipeline.nesting import TOO_DEEP, nesting_problem
 from memfix.pipeline.outline import Outline, outline
@@ -39,7 +39,9 @@ def fix_bytes(
     A `.ipynb` path is read as a notebook (UTF-8 JSON) and goes to `fix_notebook`.
     `facts` (what other modules say about this one) turn the prefilter off: a route
     module that imports a memory need not name a LangChain class itself.
+    The codemods `per-file-ignores` turns off for `path` are left out.
     """
+    codemods = codemods_for(settings, codemods, path)
     early = prefilter.screen(data, path=path, codemods=codemods, settings=settings, facts=facts)
     if early is not None:
         return early
@@ -91,7 +93,9 @@ def fix_source(
 
     Never raises for a problem in the file: a parse error, a crashing codemod or output
     that fails validation comes back as a FAILED result with `before` untouched.
+    The codemods `per-file-ignores` turns off for `path` are left out.
     """
+    codemods = codemods_for(settings, codemods, path)
     if facts:
         settings = replace(settings, prefilter=False)  # the facts name what to look at
     outlines: dict[str, Outline | None] = {}
@@ -106,6 +110,9 @@ def fix_source(
         return failed_result(path, source, _parse_problem(source, path, error))
 
     module, text = original, source
+    # Each line of `text` traced to the line of `source` it came from: findings are
+    # reported against the file as the user wrote it, whichever pass made them.
+    line_map = linemap.identity(len(_NEWLINE.split(source)))
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     pending: list[str] = []
@@ -165,10 +172,12 @@ def fix_source(
                     continue
                 seen.add(key)
                 applied = finding.fixed and applies and _applies(finding.fix, settings)
-                findings.append(replace(finding, applied=applied))
+                line = linemap.original_line(line_map, finding.line)
+                findings.append(replace(finding, applied=applied, line=line))
             if new_text == text:
                 continue
             if applies:
+                line_map = linemap.compose(line_map, _NEWLINE.split(text), _NEWLINE.split(new_text))
                 module, text, wrapper = new_module, new_text, None
                 changed_by.append(codemod_class.NAME)
                 for package in codemod.packages:
