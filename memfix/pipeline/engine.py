@@ -109,108 +109,162 @@ def fix_source(
     except Exception as error:  # libcst raises more than ParserSyntaxError on odd input
         return failed_result(path, source, _parse_problem(source, path, error))
 
-    module, text = original, source
-    # Each line of `text` traced to the line of `source` it came from: findings are
-    # reported against the file as the user wrote it, whichever pass made them.
-    line_map = linemap.identity(len(_NEWLINE.split(source)))
-    findings: list[Finding] = []
-    seen: set[tuple[str, str]] = set()
-    pending: list[str] = []
-    changed_by: list[str] = []
-    packages: dict[str, str] = {}  # each package the applied edits need: the codemod asking
-    # One wrapper per tree, so that codemods reading the same tree share its metadata.
-    wrapper: MetadataWrapper | None = None
-    for pass_number in range(MAX_PASSES):
-        start_of_pass = text
-        for codemod_class in codemods:
-            # The prefilter's later stages, per codemod and on the current text: an earlier
-            # codemod's edit can bring in the words or calls a later one needs.
-            if settings.prefilter and not _active(codemod_class, text, outlines):
-                continue
-            imports = _imports(text, outlines)
-            codemod = codemod_class(
-                Context(path, _NEWLINE.split(text), settings, facts, imports=imports)
-            )
-            try:
-                if wrapper is None:
-                    wrapper = MetadataWrapper(module, unsafe_skip_copy=module is original)
-                new_module = wrapper.visit(codemod)
-            except SkipFile:
-                continue
-            except RecursionError:
-                return failed_result(path, source, TOO_DEEP)
-            except Exception as error:
-                message = f"internal error in {codemod_class.NAME}: {type(error).__name__}: {error}"
-                return failed_result(path, source, message, internal=True)
-            # A codemod edits only after reporting a fixed finding: else skip code generation.
-            edited = any(finding.fixed for finding in codemod.findings)
-            new_text = new_module.code if edited else text
-            applies = _applies(codemod_class.FIX, settings)
-            reported = codemod.findings
-            if pass_number == 0 and _declined_unsafe(reported, settings):
-                # The codemod left out its unsafe edits: run it once more with them, to
-                # show the diff they would make and mark those findings as fixable.
-                try:
-                    preview = codemod_class(
-                        Context(
-                            path,
-                            _NEWLINE.split(text),
-                            replace(settings, unsafe_fixes=True),
-                            facts,
-                            imports=imports,
-                        )
-                    )
-                    preview_text = wrapper.visit(preview).code
-                except Exception:  # the preview is a courtesy: never fail the file for it
-                    preview_text, preview = text, None
-                if preview is not None and preview_text != new_text:
-                    pending.append(unified_diff(text, preview_text, path))
-                    reported = _fixable_as_in(reported, preview.findings)
-            for finding in reported:
-                key = (finding.codemod, finding.message)
-                if pass_number > 0 and key in seen:
-                    continue
-                seen.add(key)
-                applied = finding.fixed and applies and _applies(finding.fix, settings)
-                line = linemap.original_line(line_map, finding.line)
-                findings.append(replace(finding, applied=applied, line=line))
-            if new_text == text:
-                continue
-            if applies:
-                line_map = linemap.compose(line_map, _NEWLINE.split(text), _NEWLINE.split(new_text))
-                module, text, wrapper = new_module, new_text, None
-                changed_by.append(codemod_class.NAME)
-                for package in codemod.packages:
-                    packages.setdefault(package, codemod_class.NAME)
-            elif codemod_class.FIX is Fix.UNSAFE and pass_number == 0:
-                pending.append(unified_diff(text, new_text, path))
-        if text == start_of_pass:
-            break
+    run = _Run(path, source, original, settings, facts)
+    failure = run.to_fixpoint(codemods, outlines)
+    if failure is not None:
+        return failure
+    return run.result()
 
-    findings.sort(key=lambda f: (f.line, f.column, f.codemod))
-    if text == source:
-        return unchanged_result(path, source, tuple(findings), "".join(pending))
-    problem = validation_error(original, text, path)
-    if problem is not None:
-        names = ", ".join(dict.fromkeys(changed_by))
-        return failed_result(
+
+class _Run:
+    """The state of one file's run: the current tree and text, and what came of each pass."""
+
+    def __init__(
+        self,
+        path: str,
+        source: str,
+        original: cst.Module,
+        settings: Settings,
+        facts: FileFacts,
+    ) -> None:
+        self.path, self.source, self.original = path, source, original
+        self.settings, self.facts = settings, facts
+        self.module, self.text = original, source
+        # Each line of `text` traced to the line of `source` it came from: findings are
+        # reported against the file as the user wrote it, whichever pass made them.
+        self.line_map = linemap.identity(len(_NEWLINE.split(source)))
+        self.findings: list[Finding] = []
+        self.seen: set[tuple[str, str]] = set()
+        self.pending: list[str] = []
+        self.changed_by: list[str] = []
+        self.packages: dict[str, str] = {}  # each package the applied edits need: who asks
+        # One wrapper per tree, so that codemods reading the same tree share its metadata.
+        self.wrapper: MetadataWrapper | None = None
+
+    def to_fixpoint(
+        self, codemods: Sequence[type[Codemod]], outlines: dict[str, Outline | None]
+    ) -> FileResult | None:
+        """Run every codemod, pass after pass, until a pass changes nothing; a failure or None."""
+        for pass_number in range(MAX_PASSES):
+            start_of_pass = self.text
+            for codemod_class in codemods:
+                # The prefilter's later stages, per codemod and on the current text: an
+                # earlier codemod's edit can bring in the words or calls a later one needs.
+                if self.settings.prefilter and not _active(codemod_class, self.text, outlines):
+                    continue
+                failure = self.run_one(codemod_class, pass_number, _imports(self.text, outlines))
+                if failure is not None:
+                    return failure
+            if self.text == start_of_pass:
+                break
+        return None
+
+    def _context(self, settings: Settings, imports: Mapping[str, frozenset[str]]) -> Context:
+        return Context(self.path, _NEWLINE.split(self.text), settings, self.facts, imports=imports)
+
+    def run_one(
+        self, codemod_class: type[Codemod], pass_number: int, imports: Mapping[str, frozenset[str]]
+    ) -> FileResult | None:
+        """One codemod over the current tree: its findings kept, its edit adopted if it applies."""
+        codemod = codemod_class(self._context(self.settings, imports))
+        try:
+            if self.wrapper is None:
+                self.wrapper = MetadataWrapper(
+                    self.module, unsafe_skip_copy=self.module is self.original
+                )
+            new_module = self.wrapper.visit(codemod)
+        except SkipFile:
+            return None
+        except RecursionError:
+            return failed_result(self.path, self.source, TOO_DEEP)
+        except Exception as error:
+            message = f"internal error in {codemod_class.NAME}: {type(error).__name__}: {error}"
+            return failed_result(self.path, self.source, message, internal=True)
+        # A codemod edits only after reporting a fixed finding: else skip code generation.
+        edited = any(finding.fixed for finding in codemod.findings)
+        new_text = new_module.code if edited else self.text
+        reported: Sequence[Finding] = codemod.findings
+        if pass_number == 0 and _declined_unsafe(reported, self.settings):
+            reported = self._preview_unsafe(codemod_class, reported, new_text, imports)
+        applies = _applies(codemod_class.FIX, self.settings)
+        self._record(reported, pass_number, applies)
+        if new_text == self.text:
+            return None
+        if applies:
+            self._adopt(new_module, new_text, codemod_class.NAME, codemod.packages)
+        elif codemod_class.FIX is Fix.UNSAFE and pass_number == 0:
+            self.pending.append(unified_diff(self.text, new_text, self.path))
+        return None
+
+    def _preview_unsafe(
+        self,
+        codemod_class: type[Codemod],
+        reported: Sequence[Finding],
+        new_text: str,
+        imports: Mapping[str, frozenset[str]],
+    ) -> Sequence[Finding]:
+        """Run the codemod once more with its unsafe edits, to show the diff they would make
+        and mark those findings as fixable; the findings as they were when it adds nothing."""
+        assert self.wrapper is not None
+        try:
+            preview = codemod_class(
+                self._context(replace(self.settings, unsafe_fixes=True), imports)
+            )
+            preview_text = self.wrapper.visit(preview).code
+        except Exception:  # the preview is a courtesy: never fail the file for it
+            return reported
+        if preview_text == new_text:
+            return reported
+        self.pending.append(unified_diff(self.text, preview_text, self.path))
+        return _fixable_as_in(reported, preview.findings)
+
+    def _record(self, reported: Sequence[Finding], pass_number: int, applies: bool) -> None:
+        for finding in reported:
+            key = (finding.codemod, finding.message)
+            if pass_number > 0 and key in self.seen:
+                continue
+            self.seen.add(key)
+            applied = finding.fixed and applies and _applies(finding.fix, self.settings)
+            line = linemap.original_line(self.line_map, finding.line)
+            self.findings.append(replace(finding, applied=applied, line=line))
+
+    def _adopt(
+        self, new_module: cst.Module, new_text: str, name: str, packages: Sequence[str]
+    ) -> None:
+        old_lines, new_lines = _NEWLINE.split(self.text), _NEWLINE.split(new_text)
+        self.line_map = linemap.compose(self.line_map, old_lines, new_lines)
+        self.module, self.text, self.wrapper = new_module, new_text, None
+        self.changed_by.append(name)
+        for package in packages:
+            self.packages.setdefault(package, name)
+
+    def result(self) -> FileResult:
+        """The file's result: unchanged with its findings, the fix, or the rejected fix."""
+        findings = tuple(sorted(self.findings, key=lambda f: (f.line, f.column, f.codemod)))
+        path, source, text = self.path, self.source, self.text
+        if text == source:
+            return unchanged_result(path, source, findings, "".join(self.pending))
+        problem = validation_error(self.original, text, path)
+        if problem is not None:
+            names = ", ".join(dict.fromkeys(self.changed_by))
+            return failed_result(
+                path,
+                source,
+                f"fix by {names} rejected: {problem}",
+                internal=True,
+                findings=tuple(replace(f, applied=False) for f in findings),
+            )
+        return FileResult(
             path,
             source,
-            f"fix by {names} rejected: {problem}",
-            internal=True,
-            findings=tuple(replace(f, applied=False) for f in findings),
+            text,
+            unified_diff(source, text, path),
+            findings,
+            Status.CHANGED,
+            pending_diff="".join(self.pending),
+            packages=tuple(self.packages),
+            packages_by=tuple(dict.fromkeys(self.packages.values())),
         )
-    return FileResult(
-        path,
-        source,
-        text,
-        unified_diff(source, text, path),
-        tuple(findings),
-        Status.CHANGED,
-        pending_diff="".join(pending),
-        packages=tuple(packages),
-        packages_by=tuple(dict.fromkeys(packages.values())),
-    )
 
 
 def _parse_problem(source: str, path: str, error: Exception) -> str:
