@@ -1,1 +1,5 @@
-"""One codemod per bug family; a module whose name starts with `_` is a shared helper."""
+"""The built-in rules: one package per bug family, and `_shared` for what two or more use.
+
+Each package's `__init__` declares its rule (`RULE`, a `memfix.rules.Rule`) under the
+rule's documentation and imports no libcst; its `transform` module holds the codemod.
+"""

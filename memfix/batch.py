@@ -1,14 +1,16 @@
 """`memfix batch`: migrate many git repositories, one branch, commit, patch and description each.
 
 Per repository: refuse a dirty work tree (unless allowed), run the fixes, then either
-commit them on a new branch (hooks never run) or, with `dry_run`, build the same commit
-out of any branch. Either way `OUT/<name>.patch` (for `git am`) and `OUT/<name>.md`
-(the pull-request description) are written. A failing repository never stops the others.
+commit them on a new branch (git runs nothing the repository's config names) or, with
+`dry_run`, build the same commit out of any branch. Either way `OUT/<name>.patch` (for
+`git am`) and `OUT/<name>.md` (the pull-request description) are written. A repository
+whose migration fails part way is put back as it was, and never stops the others.
 """
 
 from __future__ import annotations
 
 import enum
+import os
 import re
 import threading
 from collections import Counter
@@ -21,9 +23,10 @@ from memfix.config import load_settings
 from memfix.errors import MemfixError
 from memfix.files import git
 from memfix.files.decode import encode_source
+from memfix.files.write import Gate, WriteError
 from memfix.pipeline.diff import unified_diff
 from memfix.report.markdown import to_markdown
-from memfix.results import FileResult, Status
+from memfix.results import FileResult, Status, failed_result
 from memfix.rules import registry
 from memfix.rules.codemod import Codemod
 
@@ -110,8 +113,14 @@ def run_batch(
     progress: FileProgress | None = None,
     done: Callable[[RepoOutcome], None] | None = None,
 ) -> list[RepoOutcome]:
-    """Migrate each repository (in `options.jobs` threads); outcomes in the order given."""
-    options.out.mkdir(parents=True, exist_ok=True)
+    """Migrate each repository (in `options.jobs` threads); outcomes in the order given.
+
+    Raises MemfixError when the folder for the patches cannot be made.
+    """
+    try:
+        options.out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise MemfixError(f"{options.out}: cannot make the folder: {error.strerror}") from None
     names = output_names(repos)
     lock = threading.Lock()
 
@@ -139,10 +148,63 @@ def migrate(
     options: BatchOptions,
     progress: FileProgress | None = None,
 ) -> RepoOutcome:
-    """Migrate one repository; raises MemfixError or GitError when it cannot."""
-    from memfix.files.write import write_if_unchanged
+    """Migrate one repository; raises MemfixError (GitError among them) when it cannot.
+
+    A failure once the branch exists puts the repository back as it was (see
+    `_commit_on_branch`), and the message says so.
+    """
     from memfix.pipeline import runner
 
+    root, base = _check_repository(repo, options)
+    settings = load_settings(root).with_overrides(**overrides)
+    settings = settings.with_overrides(jobs=1)  # repositories already run side by side
+
+    def report(done: int, total: int) -> None:
+        if progress:
+            progress(name, done, total)
+
+    gate, out = Gate.at(root), Gate.at(options.out)  # every write: in the repository or --out
+    found = runner.fix_paths([root], settings, progress=report)
+    results = [_held_back(_relative(r, root), root, gate) for r in found]
+    changed = [r for r in results if r.changed]
+    findings = sum(len(r.findings) for r in results)
+    fixes = sum(f.applied for r in changed for f in r.findings)
+    left = findings - fixes + sum(r.status is Status.FAILED for r in results)
+
+    def publish(tip: str | None) -> tuple[Path | None, Path]:
+        """Write OUT/<name>.patch (when there is a commit) and OUT/<name>.md."""
+        patch = None
+        if tip is not None:
+            patch = _inside(options.out, f"{name}.patch")
+            out.write(patch, git.format_patch(root, base, tip))
+        description = _inside(options.out, f"{name}.md")
+        title = f"{repo.resolve().name}: persist chat memory"
+        out.write(description, to_markdown(results, _codemods(), title=title).encode("utf-8"))
+        return patch, description
+
+    branch: str | None = None
+    if not changed:
+        patch, description = publish(None)
+    elif options.dry_run:
+        contents = {r.path: encode_source(r.after, r.encoding, r.bom) for r in changed}
+        patch, description = publish(
+            git.commit_without_checkout(root, contents, commit_message(results))
+        )
+    else:
+        message = commit_message(results)
+        patch, description = _commit_on_branch(root, changed, message, options.branch, publish)
+        branch = options.branch
+    status = RepoStatus.MIGRATED if changed else RepoStatus.CLEAN
+    if changed and options.dry_run:
+        status = RepoStatus.PATCHED
+    if left:
+        status = RepoStatus.FINDINGS
+    error = "; ".join(f"{r.path}: {r.error}" for r in results if r.failed) or None
+    return RepoOutcome(name, repo, status, findings, fixes, branch, error, patch, description)
+
+
+def _check_repository(repo: Path, options: BatchOptions) -> tuple[Path, str]:
+    """The repository's root and HEAD, once it may be migrated; MemfixError otherwise."""
     root = repo.resolve()
     if not root.is_dir() or not git.is_repository(root):
         raise MemfixError(f"{repo}: not the top folder of a git repository")
@@ -151,45 +213,60 @@ def migrate(
         raise MemfixError(f"{repo}: uncommitted changes; commit them or pass --allow-dirty")
     if not options.dry_run and git.branch_exists(root, options.branch):
         raise MemfixError(f"{repo}: branch {options.branch!r} already exists")
-    settings = load_settings(root).with_overrides(**overrides)
-    settings = settings.with_overrides(jobs=1)  # repositories already run side by side
+    return root, base
 
-    def report(done: int, total: int) -> None:
-        if progress:
-            progress(name, done, total)
 
-    results = [_relative(r, root) for r in runner.fix_paths([root], settings, progress=report)]
-    changed = [r for r in results if r.changed]
-    findings = sum(len(r.findings) for r in results)
-    fixes = sum(f.applied for r in changed for f in r.findings)
-    left = findings - fixes + sum(r.status is Status.FAILED for r in results)
-    branch: str | None = None
-    patch: Path | None = None
-    if changed:
-        message = commit_message(results)
-        if options.dry_run:
-            contents = {r.path: encode_source(r.after, r.encoding, r.bom) for r in changed}
-            tip = git.commit_without_checkout(root, contents, message)
-        else:
-            git.create_branch(root, options.branch)
-            branch = options.branch
-            for result in changed:
-                write_if_unchanged(replace(result, path=str(root / result.path)))
-            tip = git.commit(root, [r.path for r in changed], message)
-        patch = _inside(options.out, f"{name}.patch")
-        patch.write_text(git.format_patch(root, base, tip), encoding="utf-8")
-    description = _inside(options.out, f"{name}.md")
-    description.write_text(
-        to_markdown(results, _codemods(), title=f"{repo.resolve().name}: persist chat memory"),
-        encoding="utf-8",
-    )
-    status = RepoStatus.MIGRATED if changed else RepoStatus.CLEAN
-    if changed and options.dry_run:
-        status = RepoStatus.PATCHED
-    if left:
-        status = RepoStatus.FINDINGS
-    error = "; ".join(f"{r.path}: {r.error}" for r in results if r.failed) or None
-    return RepoOutcome(name, repo, status, findings, fixes, branch, error, patch, description)
+Publish = Callable[[str | None], tuple[Path | None, Path]]
+
+
+def _commit_on_branch(
+    root: Path, changed: Sequence[FileResult], message: str, branch: str, publish: Publish
+) -> tuple[Path | None, Path]:
+    """Create `branch`, write the fixes, commit them there with `message`, `publish` it.
+
+    If any step fails, or the run is interrupted, the repository is put back: the files
+    memfix wrote get their bytes back, HEAD its branch and the index its entries, and the
+    new branch is deleted. Raises MemfixError saying what failed and that it was undone.
+    """
+    gate = Gate.at(root)
+    before = git.snapshot(root, [r.path for r in changed])
+    created = False
+    written: list[tuple[Path, bytes]] = []
+    try:
+        git.create_branch(root, branch)
+        created = True
+        contents: dict[str, bytes] = {}
+        for result in changed:
+            target = root / result.path
+            original = target.read_bytes()
+            gate.write_if_unchanged(replace(result, path=str(target)))
+            written.append((target, original))
+            contents[result.path] = encode_source(result.after, result.encoding, result.bom)
+        return publish(git.commit(root, contents, message))
+    except BaseException as error:
+        undone = _put_back(root, before, branch if created else None, written)
+        if not isinstance(error, Exception):
+            raise
+        raise MemfixError(f"{error}; {undone}") from None
+
+
+def _put_back(
+    root: Path, before: git.Snapshot, created: str | None, written: Sequence[tuple[Path, bytes]]
+) -> str:
+    """Undo a failed migration; says whether the repository is as it was."""
+    problems: list[str] = []
+    for path, data in reversed(written):
+        try:
+            Gate.at(root).write(path, data)  # the exact bytes, atomically, keeping the mode
+        except WriteError as error:
+            problems.append(f"{path.name}: {error.problem}")
+    try:
+        git.restore(root, before, created)
+    except git.GitError as error:
+        problems.append(str(error))
+    if problems:
+        return "putting the repository back failed: " + "; ".join(problems)
+    return "the repository was left as it was"
 
 
 def exit_code(outcomes: Sequence[RepoOutcome]) -> int:
@@ -202,14 +279,27 @@ def exit_code(outcomes: Sequence[RepoOutcome]) -> int:
 
 def _relative(result: FileResult, root: Path) -> FileResult:
     """`result` with its path (and diff) relative to the repository root."""
-    path = Path(result.path).resolve().relative_to(root).as_posix()
+    # Not resolved: a link is named where it is, and the gate judges where it leads.
+    path = Path(os.path.abspath(result.path)).relative_to(root).as_posix()
     diff = unified_diff(result.before, result.after, path) if result.changed else ""
     return replace(result, path=path, diff=diff)
 
 
+def _held_back(result: FileResult, root: Path, gate: Gate) -> FileResult:
+    """`result`, or a FAILED one when its fix may not be written (a link out of the
+    repository): neither the commit nor the patch carries it."""
+    refused = gate.refusal(root / result.path) if result.changed else None
+    if refused is None:
+        return result
+    findings = tuple(replace(finding, applied=False) for finding in result.findings)
+    problem = f"not written: {refused.problem}"
+    return failed_result(result.path, result.before, problem, findings=findings)
+
+
 def _inside(out: Path, file_name: str) -> Path:
-    target = (out / file_name).resolve()
-    if target.parent != out.resolve():
+    # A name, not a path; where a link there leads, the gate judges.
+    target = out / file_name
+    if target.parent != out or file_name in ("", ".", ".."):
         raise MemfixError(f"{file_name}: refusing to write outside {out}")
     return target
 

@@ -34,6 +34,8 @@ class Format(str, enum.Enum):
     SARIF = "sarif"
     GITHUB = "github"
     MARKDOWN = "markdown"
+    RDJSONL = "rdjsonl"
+    JSONL = "jsonl"
 
 
 Paths = Annotated[list[Path] | None, typer.Argument(help="Files or folders. Default: .")]
@@ -75,6 +77,12 @@ TargetOption = Annotated[
 SessionKey = Annotated[
     str | None, typer.Option("--session-key", help="Name of the stable per-user identity.")
 ]
+NoRedact = Annotated[
+    bool,
+    typer.Option(
+        "--no-redact", help="In --format json, keep secrets in diffs and messages as they are."
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -103,10 +111,9 @@ def _settings_or_exit(paths: Sequence[Path] | None, **overrides: object) -> Sett
     from memfix.config import load_settings
 
     try:
-        settings = load_settings(paths[0] if paths else Path.cwd())
+        return load_settings(paths[0] if paths else Path.cwd()).with_overrides(**overrides)
     except MemfixError as error:
         _fail(error)
-    return settings.with_overrides(**overrides)
 
 
 def _default_paths(paths: list[Path] | None, settings: Settings) -> list[Path]:
@@ -114,14 +121,14 @@ def _default_paths(paths: list[Path] | None, settings: Settings) -> list[Path]:
     return paths or [Path(settings.default_path or ".")]
 
 
-def _render(results: Sequence[FileResult], output_format: Format) -> str:
+def _render(results: Sequence[FileResult], output_format: Format, redacted: bool = True) -> str:
     """The report of `results` in a machine or sharing format (not TEXT)."""
     from memfix.rules import registry
 
     if output_format is Format.JSON:
         from memfix.report.json_report import to_json
 
-        return to_json(results)
+        return to_json(results, redacted=redacted)
     if output_format is Format.SARIF:
         from memfix.report.sarif import to_sarif
 
@@ -130,6 +137,14 @@ def _render(results: Sequence[FileResult], output_format: Format) -> str:
         from memfix.report.github import to_github
 
         return to_github(results)
+    if output_format is Format.RDJSONL:
+        from memfix.report.rdjsonl import to_rdjsonl
+
+        return to_rdjsonl(results)
+    if output_format is Format.JSONL:
+        from memfix.report.jsonl import to_jsonl
+
+        return to_jsonl(results)
     from memfix.report.markdown import to_markdown
 
     return to_markdown(results, {c.NAME: c for c in registry.all_codemods()})
@@ -139,14 +154,19 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=False)
         return
+    from memfix.files.write import Gate, WriteError
+
+    # The report lands where it was named: a link there may not carry it elsewhere.
     try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        _fail(MemfixError(f"{output}: cannot write the report: {error.strerror or error}"))
+        Gate.at(output.absolute().parent).write(output, text.encode("utf-8"))
+    except WriteError as error:
+        _fail(MemfixError(f"{output}: cannot write the report: {error.problem}"))
 
 
 def _fail(error: MemfixError) -> NoReturn:
-    typer.echo(f"error: {error}", err=True)
+    from memfix.report.text import printable
+
+    typer.echo(f"error: {printable(str(error))}", err=True)
     raise typer.Exit(code=2)
 
 
@@ -192,6 +212,41 @@ def _print_problems(results: Sequence[FileResult], verbose: bool) -> None:
             typer.echo(error_line(result), err=True)
 
 
+ExplainModel = Annotated[
+    bool,
+    typer.Option("--explain-model", help="Print each file's conversation model, not findings."),
+]
+
+
+def _explained_models(paths: Sequence[Path], settings: Settings, *, as_json: bool) -> str:
+    """The conversation model of every Python file under `paths`, as text or JSON."""
+    from memfix.files.decode import DecodeError, decode_source
+    from memfix.files.discover import discover
+    from memfix.model import build_model, explain_json, explain_text
+
+    try:
+        files = discover(paths, settings)
+    except MemfixError as error:
+        _fail(error)
+    models = []
+    for path in files:
+        if path.suffix != ".py":
+            continue
+        try:
+            text = decode_source(path.read_bytes()).text
+        except (OSError, DecodeError) as error:
+            typer.echo(f"error: {path}: {error}", err=True)
+            continue
+        try:
+            models.append(build_model(text, str(path)))
+        except Exception as error:  # a bug in memfix, never a finding: exit 2
+            typer.echo(f"internal error: {path}: {type(error).__name__}: {error}", err=True)
+            raise typer.Exit(code=2) from error
+    if as_json:
+        return explain_json(models)
+    return "".join(explain_text(model) for model in models)
+
+
 @app.command()
 def check(
     paths: Paths = None,
@@ -208,6 +263,8 @@ def check(
     backend: BackendOption = None,
     target: TargetOption = None,
     session_key: SessionKey = None,
+    no_redact: NoRedact = False,
+    explain_model: ExplainModel = False,
 ) -> None:
     """Report what makes chat memory not persist; write nothing but --output."""
     from memfix import report
@@ -226,9 +283,12 @@ def check(
         session_key=session_key,
     )
     paths = _default_paths(paths, settings)
+    if explain_model:
+        _emit(_explained_models(paths, settings, as_json=output_format is Format.JSON), output)
+        raise typer.Exit(code=0)
     results = _run(paths, settings, quiet)
     if output_format is not Format.TEXT:
-        _emit(_render(results, output_format), output)
+        _emit(_render(results, output_format, redacted=not no_redact), output)
     else:
         _emit(findings_text(results), output)
         _print_problems(results, verbose)
@@ -250,7 +310,9 @@ def _is_interactive() -> bool:
 
 
 def _ask(path: str, codemods: Sequence[str]) -> _Answer:
-    names = ", ".join(codemods)
+    from memfix.report.text import printable
+
+    path, names = printable(path), ", ".join(codemods)
     while True:
         reply = (
             typer.prompt(
@@ -274,7 +336,9 @@ def _fixed_by(result: FileResult) -> list[str]:
 
 
 def _review_summary(written: Sequence[str], skipped: Sequence[str]) -> str:
-    return (
+    from memfix.report.text import printable
+
+    return printable(
         f"{len(written)} file(s) written: {', '.join(written) or '-'}; "
         f"{len(skipped)} skipped: {', '.join(skipped) or '-'}"
     )
@@ -297,11 +361,12 @@ def apply(
     backend: BackendOption = None,
     target: TargetOption = None,
     session_key: SessionKey = None,
+    no_redact: NoRedact = False,
 ) -> None:
     """Show each fix as a diff, then write it (after asking, or with --yes)."""
     from memfix import report
-    from memfix.files.write import WriteError, write_if_unchanged
-    from memfix.report.text import finding_line
+    from memfix.files.write import Gate, WriteError
+    from memfix.report.text import finding_line, printable, printable_path
 
     settings = _settings_or_exit(
         paths,
@@ -319,9 +384,16 @@ def apply(
     if output_format is not Format.TEXT and not (dry_run or yes):
         _fail(MemfixError(f"--format {output_format.value} needs --dry-run or --yes"))
     results = _run(paths, settings, quiet)
+    gate = Gate.around(paths)  # every write lands inside the paths given, or nowhere
     changed = [result for result in results if result.changed]
     written: list[str] = []
     skipped: list[str] = []
+
+    def not_written(error: WriteError) -> None:
+        shown = printable_path(error.path)
+        typer.echo(f"{shown}: {error.kind}: {printable(error.problem)}", err=True)
+        skipped.append(error.path)
+
     ask = not (dry_run or yes)
     if ask and changed and not _is_interactive():
         typer.echo(
@@ -334,6 +406,10 @@ def apply(
     accepted: set[str] = set()  # codemods answered "all of this codemod"
     try:
         for number, result in enumerate(changed):
+            refused = gate.refusal(result.path)
+            if refused is not None:  # said instead of a diff that no run would write
+                not_written(refused)
+                continue
             if output_format is Format.TEXT:
                 typer.echo(result.diff, nl=False)
             if dry_run:
@@ -351,10 +427,9 @@ def apply(
                 if answer is _Answer.CODEMOD:
                     accepted.update(codemods)
             try:
-                write_if_unchanged(result)
+                gate.write_if_unchanged(result)
             except WriteError as error:
-                typer.echo(f"{error.path}: error: {error.problem}", err=True)
-                skipped.append(result.path)
+                not_written(error)
                 continue
             written.append(result.path)
     except (KeyboardInterrupt, typer.Abort):
@@ -363,7 +438,7 @@ def apply(
         raise typer.Exit(code=130) from None
 
     if output_format is not Format.TEXT:
-        typer.echo(_render(results, output_format), nl=False)
+        typer.echo(_render(results, output_format, redacted=not no_redact), nl=False)
     else:
         _print_problems(results, verbose)
         for result in results:
@@ -372,7 +447,8 @@ def apply(
                     continue  # its diff was just shown
                 typer.echo(finding_line(result.path, finding), err=True)
             if result.pending_diff and not quiet:
-                typer.echo(f"{result.path}: unsafe fix, applied with --unsafe-fixes:", err=True)
+                shown = printable_path(result.path)
+                typer.echo(f"{shown}: unsafe fix, applied with --unsafe-fixes:", err=True)
                 typer.echo(result.pending_diff, nl=False, err=True)
         if ask and not dry_run:
             typer.echo(f"review: {_review_summary(written, skipped)}", err=True)
@@ -437,7 +513,10 @@ def batch(
     }
     options = BatchOptions(out, branch, dry_run, allow_dirty, jobs)
     with _batch_progress(len(listed), quiet) as (on_file, on_repo):
-        outcomes = run_batch(listed, overrides, options, progress=on_file, done=on_repo)
+        try:
+            outcomes = run_batch(listed, overrides, options, progress=on_file, done=on_repo)
+        except MemfixError as error:  # the folder for the patches cannot be made
+            _fail(error)
     if not quiet:
         _print_batch_table(outcomes, dry_run)
     raise typer.Exit(code=exit_code(outcomes))
@@ -485,27 +564,36 @@ def _batch_progress(
 
 def _print_batch_table(outcomes: Sequence[RepoOutcome], dry_run: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
+
+    from memfix.report.text import printable, printable_path
 
     table = Table("repo", "findings", "fixes", "branch", "status", box=None, pad_edge=False)
     for outcome in outcomes:
         branch = outcome.branch or ("(dry run)" if dry_run and outcome.fixes else "-")
         status = outcome.status.value + (f": {outcome.error}" if outcome.error else "")
-        table.add_row(str(outcome.path), str(outcome.findings), str(outcome.fixes), branch, status)
+        # Names and errors come from the repositories: shown as text, never as rich markup.
+        repo, status = escape(printable_path(str(outcome.path))), escape(printable(status))
+        table.add_row(repo, str(outcome.findings), str(outcome.fixes), escape(branch), status)
     Console(stderr=True, width=max(120, Console(stderr=True).width), soft_wrap=True).print(table)
 
 
 @app.command()
 def rules() -> None:
-    """List the codemods: name, fix safety, what each finds."""
+    """List the codemods: name, fix safety, how often a fix is available, what each finds."""
     from rich.console import Console
     from rich.table import Table
 
-    from memfix.rules.registry import all_codemods
+    from memfix.rules import registry
 
-    table = Table("codemod", "fix", "finds", box=None, pad_edge=False)
-    for codemod in all_codemods():
-        table.add_row(codemod.NAME, codemod.FIX.value, codemod.summary())
+    try:
+        declared = registry.rules()  # declarations only: no codemod is imported
+    except MemfixError as error:
+        _fail(error)
+    table = Table("codemod", "fix", "available", "finds", box=None, pad_edge=False)
+    for rule in declared:
+        table.add_row(rule.name, rule.default_fix.value, rule.fix.value, rule.summary)
     Console(width=max(100, Console().width)).print(table)
 
 
@@ -514,16 +602,73 @@ def explain(
     name: Annotated[str, typer.Argument(help="A codemod name, as `rules` lists it.")],
 ) -> None:
     """Print one codemod's documentation: what, why, example, fix safety."""
-    from memfix.rules.registry import by_name
+    from memfix.rules import registry
 
     try:
-        codemod = by_name(name)
+        rule = registry.rule(name)  # its declaration: no codemod is imported
     except MemfixError as error:
         _fail(error)
-    typer.echo(f"# {codemod.NAME} (fix: {codemod.FIX.value})\n")
-    typer.echo(codemod.documentation())
+    typer.echo(f"# {rule.name} (fix: {rule.default_fix.value})\n")
+    typer.echo((rule.documentation or "").strip())
+
+
+OutFolder = Annotated[Path, typer.Option("--out", help="Folder to write the tests to.")]
+
+
+@app.command()
+def verify(out: OutFolder, paths: Paths = None, exclude: Exclude = None) -> None:
+    """Write pytest files that drive each chat entry point with a fake chat model: the
+    second turn must see the first, a second user none of it, a second process a stored
+    history. memfix never runs your app; you run the tests."""
+    from memfix.files.discover import discover
+    from memfix.verify import generate
+    from memfix.verify.report import verify_report
+    from memfix.verify.writer import VerifyWriteError, app_modules, write_generated
+
+    settings = _settings_or_exit(paths, exclude=_split(exclude))
+    try:
+        files = discover(_default_paths(paths, settings), settings)
+    except MemfixError as error:
+        _fail(error)
+    modules, problems = app_modules(files, out)
+    try:
+        generation = generate(modules, settings.history_url_env)
+    except Exception as error:  # a bug in memfix, never a finding: exit 2
+        typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    problems += generation.errors
+    for item in generation.files:
+        try:
+            write_generated(out, item.name, item.text)
+        except VerifyWriteError as error:
+            problems.append(str(error))
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    typer.echo(verify_report(generation, out))
+    raise typer.Exit(code=1 if problems else 0)
+
+
+@app.command()
+def server() -> None:
+    """Run the language server over stdio, for editors: findings as you type, fixes as actions."""
+    try:  # pygls is an extra: `check` and `apply` never load it
+        from memfix.server.server import serve
+    except ImportError as error:
+        needed = (error.name or "").partition(".")[0]
+        if needed not in ("pygls", "lsprotocol"):
+            raise
+        typer.echo(f"error: memfix server needs {needed}: pip install 'memfix[server]'", err=True)
+        raise typer.Exit(code=2) from None
+    raise typer.Exit(code=serve())
 
 
 def main() -> None:
-    """The `memfix` console script."""
-    app()
+    """The `memfix` console script: a bug in memfix is one line on stderr and exit 2."""
+    try:
+        app()
+    except Exception as error:  # what the commands did not turn into a finding or an error
+        from memfix.report.text import printable
+
+        problem = printable(f"{type(error).__name__}: {error}")
+        typer.echo(f"error: internal error in memfix: {problem}", err=True)
+        sys.exit(2)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 import fnmatch
+import keyword
+import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,10 +63,71 @@ class Settings:
     prefilter: bool = True
     max_file_size: int = 1_000_000
     jobs: int = 0  # 0: as many as there are cores
+    # The folder of the pyproject.toml these settings come from: `per-file-ignores`
+    # patterns also match paths relative to it. Not compared (it is where, not what),
+    # but part of the repr, so that the result cache keys runs of different projects apart.
+    root: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        validate(self)
 
     def with_overrides(self, **changes: Any) -> Settings:
-        """Return a copy with every change that is not None applied."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """Return a copy with every change that is not None applied.
+
+        Raises ConfigError, naming the option, for a value `validate` refuses.
+        """
+        given = {k: v for k, v in changes.items() if v is not None}
+        try:
+            return replace(self, **given)
+        except ConfigError as error:
+            field_name = error.key.split(".")[0].replace("-", "_")
+            if field_name not in given:
+                raise
+            option = "--" + error.key.split(".")[0]
+            raise ConfigError(error.key, error.problem, option=option) from None
+
+
+# Settings whose text memfix writes into the code it generates (a variable name, a
+# parameter, a dict key) are held to plain ASCII names: nothing else can be quoted,
+# broken across lines or look like another name in the diff a reviewer reads.
+_ASCII_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_NAME_LENGTH = 100
+
+
+def validate(settings: Settings) -> None:
+    """Check every setting that reaches generated code or names a codemod.
+
+    Run whenever a `Settings` is made (from pyproject.toml, with command-line overrides,
+    or by `dataclasses.replace`). Raises ConfigError naming the first bad key.
+    """
+    _check_name("history-url-env", settings.history_url_env, "an environment variable name")
+    if settings.session_key is not None:
+        _check_name("session-key", settings.session_key, "a Python identifier")
+        if keyword.iskeyword(settings.session_key):
+            raise ConfigError("session-key", f"{settings.session_key!r} is a Python keyword")
+    for pattern, names in settings.per_file_ignores:
+        _check_codemod_names(f"per-file-ignores.{pattern}", names)
+
+
+def _check_name(key: str, value: object, kind: str) -> None:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"expected a string, got {value!r}")
+    if len(value) > MAX_NAME_LENGTH:
+        raise ConfigError(key, f"longer than {MAX_NAME_LENGTH} characters: {value[:20]!r}...")
+    if not _ASCII_NAME.fullmatch(value):
+        raise ConfigError(
+            key, f"{value!r} is not {kind}: use ASCII letters, digits and _, not first a digit"
+        )
+
+
+def _check_codemod_names(key: str, names: Sequence[str]) -> None:
+    from memfix.rules import registry
+
+    known = registry.names()
+    for name in names:
+        if name not in known:
+            hint = did_you_mean(name, known)
+            raise ConfigError(key, f"unknown codemod {name!r}{hint}; `memfix rules` lists them")
 
 
 # Keys as they are spelled in pyproject.toml, with the type each must have.
@@ -116,14 +180,36 @@ def _per_file_ignores(table: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, .
 
 
 def ignored_in(settings: Settings, path: str) -> frozenset[str]:
-    """Codemod names that `per-file-ignores` turns off for `path` (a `/`-separated path)."""
+    """Codemod names that `per-file-ignores` turns off for `path` (a `/`-separated path).
+
+    A pattern matches the path or any tail of it (`tests/*` matches `app/tests/x.py`),
+    as given or relative to the settings' project root, so that a run from a subfolder
+    (where `tests/x.py` is shown as `x.py`) ignores what a run from the top does.
+    """
+    if not settings.per_file_ignores:
+        return frozenset()
+    tails = _tails(path) | _tails(_from_root(settings, path))
     names: set[str] = set()
-    parts = path.split("/")
     for pattern, ignored in settings.per_file_ignores:
-        tails = ("/".join(parts[i:]) for i in range(len(parts)))
         if any(fnmatch.fnmatchcase(tail, pattern) for tail in tails):
             names.update(ignored)
     return frozenset(names)
+
+
+def _tails(path: str) -> set[str]:
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return {"/".join(parts[i:]) for i in range(len(parts))}
+
+
+def _from_root(settings: Settings, path: str) -> str:
+    """`path` relative to the project root; "" when there is none or the path is outside it."""
+    if settings.root is None:
+        return ""
+    try:
+        relative = os.path.relpath(os.path.abspath(path), settings.root)
+    except ValueError:  # another drive
+        return ""
+    return "" if relative.split(os.sep)[0] == os.pardir else Path(relative).as_posix()
 
 
 def codemods_for(
@@ -167,7 +253,7 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
 
 def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml in `start` or its parents."""
-    folder = start.resolve()
+    folder = Path(os.path.realpath(start))  # a loop of links is not an error here
     if folder.is_file():
         folder = folder.parent
     for candidate in (folder, *folder.parents):
@@ -193,4 +279,22 @@ def load_settings(start: Path) -> Settings:
     table = data.get("tool", {}).get("memfix", {})
     if not isinstance(table, dict):
         raise ConfigError("tool.memfix", "expected a table")
-    return settings_from_table(table)
+    root = path.parent.resolve()
+    settings = replace(settings_from_table(table), root=str(root))
+    if settings.default_path is not None:
+        _check_inside("default-path", settings.default_path, root)
+    return settings
+
+
+def _check_inside(key: str, value: str, root: Path) -> None:
+    """Refuse a configured path that leads out of the project, links resolved.
+
+    A repository's own pyproject.toml must not point `check` or `apply --yes` at files
+    of whoever runs memfix in it.
+    """
+    try:
+        target = (root / value).resolve()
+    except (OSError, RuntimeError, ValueError) as error:  # a link loop, a NUL byte
+        raise ConfigError(key, f"cannot resolve {value!r}: {error}") from None
+    if target != root and root not in target.parents:
+        raise ConfigError(key, f"{value!r} leads outside the project folder {root}")

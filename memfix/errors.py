@@ -14,12 +14,17 @@ class MemfixError(Exception):
 
 
 class ConfigError(MemfixError):
-    """A bad value or key in `[tool.memfix]` or on the command line."""
+    """A bad value or key in `[tool.memfix]` or on the command line.
 
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"[tool.memfix] {key}: {problem}")
+    `key` is spelled as in pyproject.toml; `option` is the command-line flag that gave
+    the value, when one did (the message then names the flag).
+    """
+
+    def __init__(self, key: str, problem: str, *, option: str | None = None) -> None:
+        super().__init__(f"{option}: {problem}" if option else f"[tool.memfix] {key}: {problem}")
         self.key = key
         self.problem = problem
+        self.option = option
 
 
 class UnknownCodemodError(MemfixError):

@@ -73,6 +73,9 @@ class FileResult:
     packages: tuple[str, ...] = ()
     packages_by: tuple[str, ...] = ()
     digest: str = field(default="", compare=False)
+    # Left out by the byte prefilter: the file names nothing the codemods look for, so it
+    # was never parsed. Reports count it apart from the files analysed.
+    screened: bool = field(default=False, compare=False)
 
     @property
     def changed(self) -> bool:
@@ -81,6 +84,11 @@ class FileResult:
     @property
     def failed(self) -> bool:
         return self.status is Status.FAILED
+
+    @property
+    def analysed(self) -> bool:
+        """Whether the codemods' analysis read this file (it was not screened or skipped)."""
+        return self.status in (Status.CHANGED, Status.UNCHANGED) and not self.screened
 
 
 def unchanged_result(

@@ -121,9 +121,11 @@ def _fix_program(
     for number, masked in sources.items():
         problem = _cell_problem(masked)
         if problem is not None:
+            # As for a `.py` file whose fix fails validation: the notebook could not be
+            # fixed (exit 1), it is left as it was and its findings stand.
             message = f"fix rejected: cell {number}: {problem}"
             unapplied = tuple(replace(f, applied=False) for f in findings)
-            return failed_result(path, book.text, message, internal=True, findings=unapplied)
+            return failed_result(path, book.text, message, findings=unapplied)
     unmasked = {number: program.unmask(masked) for number, masked in sources.items()}
     pending = ""
     if result.pending_diff:

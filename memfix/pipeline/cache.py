@@ -82,8 +82,8 @@ def open_cache(
 def run_key(codemods: Sequence[type[Codemod] | str], settings: Settings) -> str:
     """A hash of everything besides a file's bytes and path that its result depends on.
 
-    A codemod given by name (one of the `codemods` package) is hashed with the source of
-    the whole package, helpers included, read from disk: nothing is imported.
+    A rule given by name is hashed with the source of every package that declares a rule
+    (`memfix.codemods` and plugins), helpers included, read from disk: nothing is imported.
     """
     hasher = hashlib.sha256(__version__.encode())
     if any(isinstance(codemod, str) for codemod in codemods):
@@ -102,15 +102,14 @@ def run_key(codemods: Sequence[type[Codemod] | str], settings: Settings) -> str:
 
 
 def _package_source() -> bytes:
-    from memfix import codemods
+    from memfix.rules import registry
 
     parts: list[bytes] = []
-    for folder in codemods.__path__:
-        for path in sorted(Path(folder).glob("*.py")):
-            try:
-                parts.append(path.name.encode() + b"\0" + path.read_bytes())
-            except OSError:
-                parts.append(path.name.encode())
+    for path in registry.source_files():  # every rule's package, helpers and plugins too
+        try:
+            parts.append(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            parts.append(path.name.encode())
     return b"\0".join(parts)
 
 

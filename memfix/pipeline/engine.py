@@ -226,7 +226,15 @@ class _Run:
             self.seen.add(key)
             applied = finding.fixed and applies and _applies(finding.fix, self.settings)
             line = linemap.original_line(self.line_map, finding.line)
-            self.findings.append(replace(finding, applied=applied, line=line))
+            column = finding.column if self._same_line(finding.line, line) else 1
+            self.findings.append(replace(finding, applied=applied, line=line, column=column))
+
+    def _same_line(self, line: int, original: int) -> bool:
+        """Whether `line` of the current text reads as `original` of the source did."""
+        if self.text is self.source:
+            return True
+        current, source = _NEWLINE.split(self.text), _NEWLINE.split(self.source)
+        return 0 < line <= len(current) and current[line - 1] == source[original - 1]
 
     def _adopt(
         self, new_module: cst.Module, new_text: str, name: str, packages: Sequence[str]
@@ -246,12 +254,13 @@ class _Run:
             return unchanged_result(path, source, findings, "".join(self.pending))
         problem = validation_error(self.original, text, path)
         if problem is not None:
+            # The file could not be fixed, as README's exit codes put it (1, not 2): it is
+            # left as it was, its findings stand, and every other file is still fixed.
             names = ", ".join(dict.fromkeys(self.changed_by))
             return failed_result(
                 path,
                 source,
                 f"fix by {names} rejected: {problem}",
-                internal=True,
                 findings=tuple(replace(f, applied=False) for f in findings),
             )
         return FileResult(

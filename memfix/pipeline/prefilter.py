@@ -12,15 +12,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from memfix.codemods._vocabulary import LANGCHAIN_ROOTS, SCREENS
 from memfix.config import Settings
 from memfix.files.decode import DecodeError, decode_source
 from memfix.project.facts import NO_FACTS, FileFacts
 from memfix.results import FileResult, Status, unchanged_result
+from memfix.rules import registry
+from memfix.vocabulary import LANGCHAIN_ROOTS
 
 
 class Wanting(Protocol):
-    """A codemod class, or its screen (`SCREENS`, which loads no codemod): the words
+    """A codemod class, or its rule's declaration (which loads no codemod): the words
     its file must hold and its finer test of the text."""
 
     @property
@@ -30,8 +31,8 @@ class Wanting(Protocol):
 
 
 def screens(names: Iterable[str]) -> list[Wanting]:
-    """The screens of the named codemods, read without importing any codemod."""
-    return [SCREENS[name] for name in names]
+    """The screens of the named rules (their declarations), read without importing any codemod."""
+    return [registry.rule(name) for name in names]
 
 
 # Every target of every codemod is imported from one of these packages.
@@ -92,7 +93,7 @@ def screen(
         return None
     result = unchanged_result(path, decoded.text, ())
     digest = hashlib.sha256(data).hexdigest()
-    return replace(result, encoding=decoded.encoding, bom=decoded.bom, digest=digest)
+    return replace(result, encoding=decoded.encoding, bom=decoded.bom, digest=digest, screened=True)
 
 
 def wanted(data: bytes, text: str, codemods: Sequence[Wanting]) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memfix.config import Settings
-from memfix.files import discover
+from memfix.files import discover, read
 from memfix.pipeline import prefilter
 from memfix.project import repository as project
 from memfix.project.facts import NO_FACTS, FileFacts
@@ -53,10 +53,13 @@ def fix_paths(
     MEMFIX_NO_CACHE=1. Raises MemfixError for a bad path or codemod name.
     """
     chosen = _Chosen(settings, codemods)
-    files = discover.discover(paths, settings)
-    tasks = [(str(file), display_path(file)) for file in files]
+    found = discover.discover_all(paths, settings)
+    tasks = [(str(file), display_path(file)) for file in found.files]
     done = _Progress(len(tasks), progress)
     results: dict[str, FileResult] = {}
+    for place, problem in found.problems:  # a folder, a repository or a link: not analysed
+        shown = display_path(place)
+        results[shown] = _no_text(shown, Status.FAILED, problem)
     kept: dict[str, bytes] = {}  # by shown path: what analysis or the repository pass reads
     screened: dict[str, FileResult] = {}  # kept for the pass, though the prefilter said no
     for location, shown in tasks:
@@ -140,9 +143,7 @@ class _Chosen:
     def screens(self) -> Sequence[prefilter.Wanting]:
         """What the prefilter asks of a file for these codemods, without loading them."""
         if self._screens is None:
-            from memfix.codemods._vocabulary import SCREENS
-
-            if self._classes is None and all(name in SCREENS for name in self.names):
+            if self._classes is None:
                 self._screens = prefilter.screens(self.names)
             else:
                 self._screens = list(self.classes())
@@ -185,9 +186,9 @@ def _repository_pass(
     It reads the bytes already read for the run (`kept`: the files that may matter);
     only a module outside the run is read from disk, when an import leads to it.
     """
-    if not set(names) & {"shared-global-state", "per-call-state"}:
+    if not registry.needs_project(names):
         return project.Project()
-    roots = [(p if p.is_dir() else p.parent).resolve() for p in paths]
+    roots = [Path(os.path.realpath(p if p.is_dir() else p.parent)) for p in paths]
     # Only kept files can define or use state: a module an import leads to that is in the
     # run but was not kept is read again, and found to hold nothing for the pass.
     in_run = {Path(os.path.realpath(located[shown])): shown for shown in kept}
@@ -208,16 +209,19 @@ def _repository_pass(
 
 
 def _read(location: str, shown: str, settings: Settings) -> bytes | FileResult:
-    """The file's bytes; or its result, when it is over the size limit or cannot be read."""
+    """The file's bytes; or its result, when it is over the size limit or cannot be read.
+
+    Only a regular file is read, and no more than the limit and one byte: a FIFO, a
+    device or a link to one is an error, never a wait or an endless read.
+    """
+    limit = settings.max_file_size
+    if location.endswith(".ipynb"):
+        limit *= NOTEBOOK_SIZE_FACTOR
     try:
-        size = os.stat(location).st_size
-        limit = settings.max_file_size
-        if location.endswith(".ipynb"):
-            limit *= NOTEBOOK_SIZE_FACTOR
-        if size > limit:
-            return _no_text(shown, Status.SKIPPED, f"skipped: {size} bytes, over the {limit} limit")
-        with open(location, "rb") as handle:
-            return handle.read()
+        with open(location, "rb", buffering=0, opener=read.nonblocking) as handle:
+            return read.read_regular(handle, limit)
+    except read.TooLargeError as error:
+        return _no_text(shown, Status.SKIPPED, f"skipped: {error}")
     except OSError as error:
         return _no_text(shown, Status.FAILED, f"cannot read: {error.strerror or error}")
 
@@ -260,7 +264,7 @@ def _with_dependency_edits(
         return results
     from memfix.deps import dependencies
 
-    located = {shown: Path(location).resolve() for location, shown in tasks}
+    located = {shown: Path(os.path.realpath(location)) for location, shown in tasks}
     tops = [discover.search_top(path) for path in paths]
     needs: dict[Path, list[dependencies.Need]] = {}
     for result in results:
@@ -295,7 +299,7 @@ def _dependency_result(path: Path, shown: str, needs: Sequence[Need]) -> FileRes
     from memfix.files.decode import DecodeError, decode_source
 
     try:
-        data = path.read_bytes()
+        data = read.read_file(path, discover.DEPENDENCY_FILE_LIMIT)
         decoded = decode_source(data)
     except (OSError, DecodeError):
         return None

@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from memfix.codemods._vocabulary import WEB_FRAMEWORKS, factory_names
 from memfix.pipeline import prefilter
 from memfix.project.facts import (
     FileFacts,
@@ -38,6 +37,7 @@ from memfix.project.modules import bindings
 from memfix.project.state_index import StateName, builders, calls, handlers, is_web_module, reads
 from memfix.project.state_index import state_names as find_state_names
 from memfix.results import FileResult, Finding, Fix
+from memfix.vocabulary import WEB_FRAMEWORKS, factory_names
 
 SHARED = "shared-global-state"
 _STATE_WORDS = (b"Memory", b"ChatMessageHistory", b"ConversationChain")

@@ -13,7 +13,8 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from memfix.codemods._vocabulary import (
+from memfix.pipeline.outline import import_table
+from memfix.vocabulary import (
     CHAINS_WITH_OWN_MEMORY,
     IDENTITY_NAMES,
     IN_PROCESS_HISTORY_CLASSES,
@@ -21,7 +22,6 @@ from memfix.codemods._vocabulary import (
     WEB_FRAMEWORKS,
     langchain_class,
 )
-from memfix.pipeline.outline import import_table
 
 _HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "websocket"})
 _REFILLS = frozenset({"save_context", "add_user_message", "add_ai_message", "add_messages"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from memfix.report.text import tally
 from memfix.results import FileResult, Finding, Fix, Status
 
 
@@ -27,7 +28,7 @@ def summary(results: Sequence[FileResult], written: Collection[str] = ()) -> str
     left = [f for r in results for f in remaining(r, written)]
     files = len({r.path for r in results if remaining(r, written)})
     failed = sum(r.status is Status.FAILED for r in results)
-    skipped = sum(r.status is Status.SKIPPED for r in results)
+    counted = tally(results)
     parts: list[str] = []
     if written:
         parts.append(f"Fixed {len(written)} {_plural(len(written), 'file')}.")
@@ -41,12 +42,11 @@ def summary(results: Sequence[FileResult], written: Collection[str] = ()) -> str
         text = f"Found {len(left)} {_plural(len(left), 'finding')} in {files} "
         text += _plural(files, "file") + (f" ({'; '.join(detail)})" if detail else "") + "."
         parts.append(text)
-    elif not written:
-        parts.append(f"All clean: {len(results)} {_plural(len(results), 'file')} checked.")
-    if failed:
-        parts.append(f"{failed} {_plural(failed, 'file')} could not be processed.")
-    if skipped:
-        parts.append(f"{skipped} {_plural(skipped, 'file')} skipped.")
+    elif not written and not failed:
+        parts.append(f"All clean: {counted}.")
+        counted = ""
+    if counted:
+        parts.append(f"{counted}.")
     return " ".join(parts)
 
 

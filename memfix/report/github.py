@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memfix.report.redact import redact
+from memfix.report.text import printable
 from memfix.results import FileResult
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message, escaped as the runner reads it back (`%`, CR and LF), with
+    every other control or bidi character shown escaped (`printable`): none reaches the
+    log raw, so nothing in a file name or message can start a command of its own."""
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:
+    """A command's property value: `_data`, and `:` and `,` that would end it."""
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 

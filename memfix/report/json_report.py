@@ -6,25 +6,33 @@
                           "fix": "safe"|"unsafe"|"none", "fixable", "applied",
                           "cell" (notebooks only: 1-based; line is within the cell)}]}],
  "summary": {"files", "changed", "failed", "findings", "exit_code"}}
+
+The report may be shared, so messages, errors and diffs have their secrets masked
+(`memfix.report.redact`) unless `redacted=False` (`--no-redact`) asks for exact diffs.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from memfix import __version__
 from memfix.report import exit_code
+from memfix.report.redact import redact
 from memfix.results import FileResult, Finding, Status
 
 SCHEMA_VERSION = 1
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def _exact(text: str) -> str:
+    return text
+
+
+def _finding(f: Finding, mask: Callable[[str], str]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "codemod": f.codemod,
-        "message": f.message,
+        "message": mask(f.message),
         "line": f.line,
         "column": f.column,
         "fix": f.fix.value,
@@ -36,15 +44,17 @@ def _finding(f: Finding) -> dict[str, Any]:
     return entry
 
 
-def to_json(results: Sequence[FileResult]) -> str:
+def to_json(results: Sequence[FileResult], *, redacted: bool = True) -> str:
+    """The schema-1 document of `results`; secrets masked unless `redacted` is False."""
+    mask = redact if redacted else _exact
     files: list[dict[str, Any]] = [
         {
             "path": r.path,
             "status": r.status.value,
-            "error": r.error,
-            "diff": r.diff,
-            "pending_diff": r.pending_diff,
-            "findings": [_finding(f) for f in r.findings],
+            "error": None if r.error is None else mask(r.error),
+            "diff": mask(r.diff),
+            "pending_diff": mask(r.pending_diff),
+            "findings": [_finding(f, mask) for f in r.findings],
         }
         for r in results
         if r.findings or r.status is not Status.UNCHANGED

@@ -1,8 +1,9 @@
 """The base class of every codemod, and the values its examples are written in.
 
-A codemod is a libcst transformer with a name, a message, a fix safety and
-before/after examples. It reports findings with `report()` before it edits, so a
-`# memfix: ignore[name]` comment on the line can silence the finding and the edit.
+A codemod is a libcst transformer with a message and before/after examples; its name,
+screen and fix safety come from its rule's declaration (`RULE`, a `memfix.rules.Rule`).
+It reports findings with `report()` before it edits, so a `# memfix: ignore[name]`
+comment on the line can silence the finding and the edit.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from memfix.config import Settings
 from memfix.pipeline.outline import Outline, outline
 from memfix.project.facts import NO_FACTS, FileFacts
 from memfix.results import Finding, Fix
+from memfix.rules.rule import Rule
 from memfix.rules.suppression import suppressed_names
 
-__all__ = ["Codemod", "Context", "Fix", "Invalid", "SkipFile", "Valid", "suppressed_names"]
+__all__ = ["Codemod", "Context", "Fix", "Invalid", "Rule", "SkipFile", "Valid", "suppressed_names"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,13 @@ class SkipFile(Exception):
 
 
 class Codemod(cst.CSTTransformer):
-    """A transform for one bug family; subclasses set the class attributes below."""
+    """A transform for one bug family; subclasses set the class attributes below.
 
+    A subclass that sets `RULE` takes its NAME, FIX (the safety of a finding that does
+    not state its own), VOCABULARY, TRIGGERS and prefilter tests from that declaration.
+    """
+
+    RULE: ClassVar[Rule | None] = None
     NAME: ClassVar[str] = ""
     MESSAGE: ClassVar[str] = ""
     FIX: ClassVar[Fix] = Fix.NONE
@@ -77,13 +84,22 @@ class Codemod(cst.CSTTransformer):
     # Metadata resolved before the visit; positions come on demand (`position`).
     METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        rule = cls.__dict__.get("RULE")
+        if isinstance(rule, Rule):
+            cls.NAME, cls.FIX = rule.name, rule.default_fix
+            cls.VOCABULARY, cls.TRIGGERS = rule.screen, rule.triggers
+
     @classmethod
     def wants(cls, text: str) -> bool:
         """Whether this codemod may have anything to do in `text` (any VOCABULARY word).
 
-        A codemod may override it with a finer test; it must never say no to text where
-        the codemod would report or change something.
+        With a RULE, the rule's own test. A codemod may override it with a finer test; it
+        must never say no to text where the codemod would report or change something.
         """
+        if cls.RULE is not None:
+            return cls.RULE.wants(text)
         return not cls.VOCABULARY or any(word.decode() in text for word in cls.VOCABULARY)
 
     # The LangChain classes (last part of the name) at least one of which the module must
@@ -97,6 +113,8 @@ class Codemod(cst.CSTTransformer):
         The prefilter's last stage, asked before libcst parses the file; like `wants`, it
         must never say no where the codemod would report or change something.
         """
+        if cls.RULE is not None:
+            return cls.RULE.wants_outline(outline, text)
         return not cls.TRIGGERS or not cls.TRIGGERS.isdisjoint(outline.langchain_calls)
 
     def __init__(self, context: Context) -> None:
@@ -156,12 +174,15 @@ class Codemod(cst.CSTTransformer):
     @classmethod
     def summary(cls) -> str:
         """The first line of the codemod's documentation."""
-        doc = (cls.__module__ and __import__(cls.__module__, fromlist=["_"]).__doc__) or ""
-        return doc.strip().splitlines()[0] if doc.strip() else ""
+        doc = cls.documentation()
+        return doc.splitlines()[0] if doc else ""
 
     @classmethod
     def documentation(cls) -> str:
-        """The module docstring: what it does, why, an example, fix safety."""
+        """What it does, why, an example, fix safety: the rule's documentation, or else
+        the docstring of the codemod's module."""
+        if cls.RULE is not None:
+            return (cls.RULE.documentation or "").strip()
         module = __import__(cls.__module__, fromlist=["_"])
         return (module.__doc__ or "").strip()
 
@@ -174,22 +195,27 @@ class Codemod(cst.CSTTransformer):
         self.used_suppressions.add((line, self.NAME))
         return True
 
-    def report(self, node: cst.CSTNode, message: str, *, fixed: bool) -> bool:
+    def report(
+        self, node: cst.CSTNode, message: str, *, fixed: bool, fix: Fix | None = None
+    ) -> bool:
         """Record a finding at `node` (from the original tree).
 
-        Returns False when a suppression comment silences it: the caller must not edit.
+        `fixed` says whether an edit comes with it, `fix` how safe that edit is (default:
+        the rule's, FIX). Returns False when a suppression comment silences it: the caller
+        must not edit.
         """
         position = self.position(node)
         if self.is_suppressed(position.line):
             return False
+        safety = self.FIX if fix is None else fix
         self.findings.append(
             Finding(
                 codemod=self.NAME,
                 message=message,
                 line=position.line,
                 column=position.column + 1,
-                fix=self.FIX,
-                fixed=fixed and self.FIX is not Fix.NONE,
+                fix=safety,
+                fixed=fixed and safety is not Fix.NONE,
                 applied=False,
             )
         )

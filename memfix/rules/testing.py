@@ -24,6 +24,7 @@ class Example:
 
 
 def examples(codemod: type[Codemod]) -> Iterator[Example]:
+    """The codemod's VALID then INVALID examples, each labelled `name/VALID-1`, ..."""
     for number, valid in enumerate(codemod.VALID, 1):
         yield Example(codemod, valid, f"{codemod.NAME}/VALID-{number}")
     for number, invalid in enumerate(codemod.INVALID, 1):

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from memfix.cli import app
-from memfix.codemods.in_process_history import InProcessHistory
+from memfix.codemods.in_process_history.transform import InProcessHistory
 from memfix.config import Backend, Settings
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult

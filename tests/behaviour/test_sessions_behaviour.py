@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import memfix.codemods.per_call_state
-from memfix.codemods.per_call_state import PerCallState
+import memfix.codemods.per_call_state.transform
+from memfix.codemods.per_call_state.transform import PerCallState
 from memfix.config import Settings
 from memfix.pipeline.engine import fix_source
 from memfix.rules.registry import all_codemods
@@ -307,7 +307,9 @@ def test_memory_hoisted_to_module_scope_leaks_between_users(
     # The tempting fix: what per-call-state does for a plain script, done in a web app.
     before, _, _ = parse_fixture(FIXTURES / f"{case}.py")
     with monkeypatch.context() as patch:
-        patch.setattr(memfix.codemods.per_call_state, "imported_frameworks", lambda codemod: set())
+        patch.setattr(
+            memfix.codemods.per_call_state.transform, "imported_frameworks", lambda codemod: set()
+        )
         hoisted = run(PerCallState, before).after
     assert "get_session_" not in hoisted and hoisted != before
     of_a, of_b = drive(case, hoisted, monkeypatch)

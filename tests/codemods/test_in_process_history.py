@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from memfix.codemods.in_process_history import InProcessHistory
+from memfix.codemods.in_process_history.transform import InProcessHistory
 from memfix.config import Backend, Settings
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memfix.codemods.input_key_mismatch import InputKeyMismatch
+from memfix.codemods.input_key_mismatch.transform import InputKeyMismatch
 from memfix.results import FileResult, Status
 from memfix.rules.testing import run
 

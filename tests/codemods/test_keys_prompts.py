@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from memfix.codemods._prompts import Prompt, history_variable, prompt_of, template_variables
+from memfix.codemods._shared.prompts import Prompt, history_variable, prompt_of, template_variables
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memfix.codemods.legacy_conversation_chain import LegacyConversationChain
+from memfix.codemods.legacy_conversation_chain.transform import LegacyConversationChain
 from memfix.config import Settings, Target
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Fix, Status

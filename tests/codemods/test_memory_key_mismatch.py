@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memfix.codemods.memory_key_mismatch import MemoryKeyMismatch
+from memfix.codemods.memory_key_mismatch.transform import MemoryKeyMismatch
 from memfix.results import FileResult, Status
 from memfix.rules.testing import run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memfix.codemods.per_call_state import PerCallState
+from memfix.codemods.per_call_state.transform import PerCallState
 from memfix.config import Settings
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Status

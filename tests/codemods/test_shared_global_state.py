@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memfix.codemods.shared_global_state import SharedGlobalState
+from memfix.codemods.shared_global_state.transform import SharedGlobalState
 from memfix.config import Settings
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Status

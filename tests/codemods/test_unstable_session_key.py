@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from memfix.codemods.unstable_session_key import UnstableSessionKey
+from memfix.codemods.unstable_session_key.transform import UnstableSessionKey
 from memfix.config import Settings
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Fix, Status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memfix.codemods.unwired_memory import UnwiredMemory
+from memfix.codemods.unwired_memory.transform import UnwiredMemory
 from memfix.results import FileResult, Status
 from memfix.rules.testing import run
 

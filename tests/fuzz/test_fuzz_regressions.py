@@ -10,6 +10,7 @@ from memfix.config import Settings
 from memfix.pipeline.engine import fix_bytes
 from memfix.results import Status
 from memfix.rules.registry import all_codemods
+from tests.support.faults import memfix_fault
 
 REGRESSIONS = sorted((Path(__file__).parent / "regressions").iterdir())
 
@@ -20,7 +21,7 @@ def test_regression(path: Path) -> None:
     result = fix_bytes(
         data, path=path.name, codemods=all_codemods(), settings=Settings(prefilter=False)
     )
-    assert not result.internal, result.error
+    assert memfix_fault(result) is None, result.error
     if result.status is not Status.CHANGED:
         assert result.after == result.before
     else:

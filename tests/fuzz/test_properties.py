@@ -14,6 +14,7 @@ from memfix.pipeline.engine import fix_bytes, fix_source
 from memfix.pipeline.validate import undefined_names
 from memfix.results import Status
 from memfix.rules.registry import all_codemods
+from tests.support.faults import memfix_fault
 from tests.support.fixtures import CASES, parse_fixture
 
 CODEMODS = all_codemods()
@@ -26,7 +27,7 @@ def test_code_without_langchain_is_left_byte_for_byte(source: str) -> None:
     for config in (Settings(), NO_PREFILTER):
         result = fix_source(source, path="gen.py", codemods=CODEMODS, settings=config)
         assert result.after == source
-        assert not result.internal, result.error
+        assert memfix_fault(result) is None, result.error
         assert result.findings == ()
 
 
@@ -35,7 +36,7 @@ def test_code_without_langchain_is_left_byte_for_byte(source: str) -> None:
 def test_arbitrary_bytes_never_crash(data: bytes) -> None:
     data = b"from langchain.memory import ConversationBufferMemory\n" + data
     result = fix_bytes(data, path="gen.py", codemods=CODEMODS, settings=NO_PREFILTER)
-    assert not result.internal, result.error
+    assert memfix_fault(result) is None, result.error
     if result.status is not Status.CHANGED:
         assert result.after == result.before
 
@@ -45,7 +46,7 @@ def test_every_fixture_output_parses_compiles_and_binds_its_names() -> None:
         source, _, flags = parse_fixture(path)
         config = Settings(unsafe_fixes="--unsafe-fixes" in flags)
         result = fix_source(source, path=path.name, codemods=CODEMODS, settings=config)
-        assert not result.internal, f"{path}: {result.error}"
+        assert memfix_fault(result) is None, f"{path}: {result.error}"
         if not result.changed:
             continue
         compile(result.after, path.name, "exec")

@@ -66,7 +66,7 @@ def test_check_clean_exits_0(project: Path) -> None:
     code, out, err = invoke("check", "clean.py")
     assert code == 0
     assert out == ""
-    assert "All clean: 1 file checked." in err
+    assert "All clean: 0 files analysed, 1 skipped (no LangChain memory)." in err
 
 
 def test_check_json(project: Path) -> None:

@@ -62,16 +62,21 @@ def test_per_file_ignores_pick_the_codemods_per_file() -> None:
     from memfix.rules.registry import all_codemods
 
     settings = settings_from_table(
-        {"per-file-ignores": {"tests/*.py": ["per-call-state"], "legacy/**": ["x", "y"]}}
+        {
+            "per-file-ignores": {
+                "tests/*.py": ["per-call-state"],
+                "legacy/**": ["unwired-memory", "memory-key-mismatch"],
+            }
+        }
     )
     assert settings.per_file_ignores == (
         ("tests/*.py", ("per-call-state",)),
-        ("legacy/**", ("x", "y")),
+        ("legacy/**", ("unwired-memory", "memory-key-mismatch")),
     )
     assert ignored_in(settings, "tests/test_bot.py") == {"per-call-state"}
     assert ignored_in(settings, "app/tests/test_bot.py") == {"per-call-state"}
     assert ignored_in(settings, "app/bot.py") == set()
-    assert ignored_in(settings, "legacy/deep/bot.py") == {"x", "y"}
+    assert ignored_in(settings, "legacy/deep/bot.py") == {"unwired-memory", "memory-key-mismatch"}
     codemods: list[type[Codemod]] = list(all_codemods())
     names = [c.NAME for c in codemods_for(settings, codemods, "tests/test_bot.py")]
     assert "per-call-state" not in names and names

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from memfix.codemods.in_process_history import InProcessHistory
+from memfix.codemods.in_process_history.transform import InProcessHistory
 from memfix.config import Settings
 from memfix.deps.dependencies import (
     Need,

@@ -75,7 +75,7 @@ def test_failed_validation_leaves_the_text() -> None:
         "fix by rename-to-undefined rejected: the rewritten code reads undefined name(s): "
         "undefined_name"
     )
-    assert result.internal
+    assert not result.internal  # the file could not be fixed: exit 1, not memfix's exit 2
 
 
 def test_crashing_codemod_is_an_internal_failure() -> None:

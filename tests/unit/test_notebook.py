@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from memfix.cli import app
-from memfix.codemods.in_process_history import InProcessHistory
-from memfix.codemods.per_call_state import PerCallState
+from memfix.codemods.in_process_history.transform import InProcessHistory
+from memfix.codemods.per_call_state.transform import PerCallState
 from memfix.config import Settings
 from memfix.files.discover import discover
 from memfix.files.write import WriteError, write_if_unchanged

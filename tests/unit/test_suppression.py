@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from memfix.codemods.per_call_state import PerCallState
+from memfix.codemods.per_call_state.transform import PerCallState
 from memfix.results import Finding, Fix
 from memfix.rules.codemod import Context
 from memfix.rules.suppression import (

@@ -76,7 +76,7 @@ def test_failed_write_leaves_the_original(tmp_path: Path, monkeypatch: pytest.Mo
     path.write_text(PROGRAM, encoding="utf-8")
     result = fixed(path)
 
-    def disk_full(*args: object) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(write.os, "replace", disk_full)

@@ -1,0 +1,1 @@
+"""What two or more built-in codemods use: tree searches, edits, names, LangChain."""
