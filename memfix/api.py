@@ -87,7 +87,7 @@ def fix_text(
     from memfix.rules import registry
 
     chosen = settings if settings is not None else Settings()
-    codemods = registry.selected(chosen.select, chosen.ignore)
+    codemods = registry.selected(chosen.select, chosen.ignore, chosen.per_file_ignores)
     return fix_source(source, path=path, codemods=codemods, settings=chosen)
 
 

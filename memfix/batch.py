@@ -3,19 +3,24 @@
 Per repository: refuse a dirty work tree (unless allowed), run the fixes, then either
 commit them on a new branch (git runs nothing the repository's config names) or, with
 `dry_run`, build the same commit out of any branch. Either way `OUT/<name>.patch` (for
-`git am`) and `OUT/<name>.md` (the pull-request description) are written. A repository
-whose migration fails part way is put back as it was, and never stops the others.
+`git am`), `OUT/<name>.md` (the pull-request description) and `OUT/<name>.jsonl` (the
+findings) are written, then `OUT/<name>.done` (see `memfix.fleet.outputs`). With `audit`
+nothing in the repository changes: only the findings are written. A repository whose
+migration fails part way is put back as it was, and never stops the others.
+
+`process` is the work on one repository: data in, data out, writing nothing under OUT;
+`memfix.fleet` runs it on threads (`memfix.fleet.local.run_batch`) or on Ray, and writes
+what it returns.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 import os
 import re
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,11 +29,12 @@ from memfix.errors import MemfixError
 from memfix.files import git
 from memfix.files.decode import encode_source
 from memfix.files.write import Gate, WriteError
-from memfix.pipeline.diff import unified_diff
+from memfix.report.jsonl import to_jsonl
 from memfix.report.markdown import to_markdown
 from memfix.results import FileResult, Status, failed_result
 from memfix.rules import registry
 from memfix.rules.codemod import Codemod
+from memfix.source.diff import unified_diff
 
 DEFAULT_BRANCH = "memfix/persist-memory"
 
@@ -51,6 +57,8 @@ class BatchOptions:
     dry_run: bool = False
     allow_dirty: bool = False
     jobs: int = 1
+    resume: bool = False  # skip repositories whose results in OUT are complete
+    audit: bool = False  # findings only: no branch, commit, patch or description
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,27 @@ class RepoOutcome:
     error: str | None = None
     patch: Path | None = None
     description: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepoResult:
+    """What `process` made of one repository, as data: nothing of it is on disk yet."""
+
+    name: str
+    path: str
+    status: RepoStatus
+    findings: int = 0
+    fixes: int = 0
+    branch: str | None = None
+    error: str | None = None
+    patch: bytes | None = None  # for `git am`; None when there is no commit
+    description: str | None = None  # the pull-request description; None in an audit
+    jsonl: str = ""  # the findings, one JSON object a line, each naming the repository
+
+
+def failed(name: str, repo: Path | str, error: str) -> RepoResult:
+    """The result of a repository that could not be processed at all."""
+    return RepoResult(name, str(repo), RepoStatus.FAILED, error=error)
 
 
 _UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -105,55 +134,20 @@ def read_repos_file(path: Path) -> list[Path]:
     return [(path.parent / line) for line in lines if line]
 
 
-def run_batch(
-    repos: Sequence[Path],
-    overrides: dict[str, object],
-    options: BatchOptions,
-    *,
-    progress: FileProgress | None = None,
-    done: Callable[[RepoOutcome], None] | None = None,
-) -> list[RepoOutcome]:
-    """Migrate each repository (in `options.jobs` threads); outcomes in the order given.
-
-    Raises MemfixError when the folder for the patches cannot be made.
-    """
-    try:
-        options.out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise MemfixError(f"{options.out}: cannot make the folder: {error.strerror}") from None
-    names = output_names(repos)
-    lock = threading.Lock()
-
-    def one(repo: Path, name: str) -> RepoOutcome:
-        try:
-            outcome = migrate(repo, name, overrides, options, progress)
-        except (MemfixError, git.GitError, OSError) as error:
-            outcome = RepoOutcome(name, repo, RepoStatus.FAILED, error=str(error))
-        except Exception as error:  # one repository's bug must not stop the others
-            problem = f"internal error: {type(error).__name__}: {error}"
-            outcome = RepoOutcome(name, repo, RepoStatus.FAILED, error=problem)
-        if done:
-            with lock:
-                done(outcome)
-        return outcome
-
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        return list(pool.map(one, repos, names))
-
-
-def migrate(
+def process(
     repo: Path,
     name: str,
     overrides: dict[str, object],
     options: BatchOptions,
     progress: FileProgress | None = None,
-) -> RepoOutcome:
-    """Migrate one repository; raises MemfixError (GitError among them) when it cannot.
+) -> RepoResult:
+    """Fix (or, with `options.audit`, only check) one repository; its results as data.
 
-    A failure once the branch exists puts the repository back as it was (see
-    `_commit_on_branch`), and the message says so.
+    Writes nothing under `options.out`. Raises MemfixError (GitError among them) when the
+    repository cannot be migrated; a failure once the branch exists puts the repository
+    back as it was (see `_commit_on_branch`), and the message says so.
     """
-    from memfix.pipeline import runner
+    from memfix import api
 
     root, base = _check_repository(repo, options)
     settings = load_settings(root).with_overrides(**overrides)
@@ -163,27 +157,28 @@ def migrate(
         if progress:
             progress(name, done, total)
 
-    gate, out = Gate.at(root), Gate.at(options.out)  # every write: in the repository or --out
-    found = runner.fix_paths([root], settings, progress=report)
+    gate = Gate.at(root)  # every write in the repository goes through it
+    found = api.check_paths([root], settings, progress=report)
     results = [_held_back(_relative(r, root), root, gate) for r in found]
+    if options.audit:
+        results = [_unapplied(r) for r in results]
     changed = [r for r in results if r.changed]
     findings = sum(len(r.findings) for r in results)
     fixes = sum(f.applied for r in changed for f in r.findings)
     left = findings - fixes + sum(r.status is Status.FAILED for r in results)
 
-    def publish(tip: str | None) -> tuple[Path | None, Path]:
-        """Write OUT/<name>.patch (when there is a commit) and OUT/<name>.md."""
-        patch = None
-        if tip is not None:
-            patch = _inside(options.out, f"{name}.patch")
-            out.write(patch, git.format_patch(root, base, tip))
-        description = _inside(options.out, f"{name}.md")
+    def publish(tip: str | None) -> tuple[bytes | None, str]:
+        """The patch (when there is a commit) and the pull-request description."""
+        patch = git.format_patch(root, base, tip) if tip is not None else None
         title = f"{repo.resolve().name}: persist chat memory"
-        out.write(description, to_markdown(results, _codemods(), title=title).encode("utf-8"))
-        return patch, description
+        return patch, to_markdown(results, _codemods(), title=title)
 
     branch: str | None = None
-    if not changed:
+    patch: bytes | None = None
+    description: str | None = None
+    if options.audit:
+        pass
+    elif not changed:
         patch, description = publish(None)
     elif options.dry_run:
         contents = {r.path: encode_source(r.after, r.encoding, r.bom) for r in changed}
@@ -194,13 +189,34 @@ def migrate(
         message = commit_message(results)
         patch, description = _commit_on_branch(root, changed, message, options.branch, publish)
         branch = options.branch
-    status = RepoStatus.MIGRATED if changed else RepoStatus.CLEAN
-    if changed and options.dry_run:
-        status = RepoStatus.PATCHED
-    if left:
-        status = RepoStatus.FINDINGS
+    status = _status(bool(changed), options, left)
     error = "; ".join(f"{r.path}: {r.error}" for r in results if r.failed) or None
-    return RepoOutcome(name, repo, status, findings, fixes, branch, error, patch, description)
+    jsonl = _named_lines(name, to_jsonl(results))
+    return RepoResult(
+        name, str(repo), status, findings, fixes, branch, error, patch, description, jsonl
+    )
+
+
+def _status(changed: bool, options: BatchOptions, left: int) -> RepoStatus:
+    if left:
+        return RepoStatus.FINDINGS
+    if changed and options.dry_run:
+        return RepoStatus.PATCHED
+    return RepoStatus.MIGRATED if changed else RepoStatus.CLEAN
+
+
+def _unapplied(result: FileResult) -> FileResult:
+    """`result` as an audit reports it: its findings, no fix applied, the text unchanged."""
+    if not result.changed:
+        return result
+    findings = tuple(replace(finding, applied=False) for finding in result.findings)
+    return replace(result, after=result.before, diff="", status=Status.UNCHANGED, findings=findings)
+
+
+def _named_lines(name: str, jsonl: str) -> str:
+    """Each line of `jsonl` with `"repository": name` first."""
+    lines = (json.dumps({"repository": name, **json.loads(line)}) for line in jsonl.splitlines())
+    return "".join(line + "\n" for line in lines)
 
 
 def _check_repository(repo: Path, options: BatchOptions) -> tuple[Path, str]:
@@ -209,6 +225,8 @@ def _check_repository(repo: Path, options: BatchOptions) -> tuple[Path, str]:
     if not root.is_dir() or not git.is_repository(root):
         raise MemfixError(f"{repo}: not the top folder of a git repository")
     base = git.head(root)
+    if options.audit:
+        return root, base
     if not options.allow_dirty and git.is_dirty(root):
         raise MemfixError(f"{repo}: uncommitted changes; commit them or pass --allow-dirty")
     if not options.dry_run and git.branch_exists(root, options.branch):
@@ -216,12 +234,12 @@ def _check_repository(repo: Path, options: BatchOptions) -> tuple[Path, str]:
     return root, base
 
 
-Publish = Callable[[str | None], tuple[Path | None, Path]]
+Publish = Callable[[str | None], tuple[bytes | None, str]]
 
 
 def _commit_on_branch(
     root: Path, changed: Sequence[FileResult], message: str, branch: str, publish: Publish
-) -> tuple[Path | None, Path]:
+) -> tuple[bytes | None, str]:
     """Create `branch`, write the fixes, commit them there with `message`, `publish` it.
 
     If any step fails, or the run is interrupted, the repository is put back: the files
@@ -294,14 +312,6 @@ def _held_back(result: FileResult, root: Path, gate: Gate) -> FileResult:
     findings = tuple(replace(finding, applied=False) for finding in result.findings)
     problem = f"not written: {refused.problem}"
     return failed_result(result.path, result.before, problem, findings=findings)
-
-
-def _inside(out: Path, file_name: str) -> Path:
-    # A name, not a path; where a link there leads, the gate judges.
-    target = out / file_name
-    if target.parent != out or file_name in ("", ".", ".."):
-        raise MemfixError(f"{file_name}: refusing to write outside {out}")
-    return target
 
 
 def _codemods() -> dict[str, type[Codemod]]:

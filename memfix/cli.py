@@ -17,7 +17,8 @@ from memfix.errors import MemfixError
 from memfix.results import FileResult
 
 if TYPE_CHECKING:
-    from memfix.batch import FileProgress, RepoOutcome
+    from memfix.batch import BatchOptions, FileProgress, RepoOutcome
+    from memfix.files.write import Gate, WriteError
 
     RepoDone = Callable[[RepoOutcome], None]
 
@@ -26,6 +27,11 @@ app = typer.Typer(
     add_completion=False,
     help="Find and fix LangChain memory that does not persist.",
 )
+
+
+class BatchExecutor(str, enum.Enum):
+    LOCAL = "local"
+    RAY = "ray"
 
 
 class Format(str, enum.Enum):
@@ -71,7 +77,10 @@ TargetOption = Annotated[
     Target | None,
     typer.Option(
         "--target",
-        help="What legacy chains migrate to: RunnableWithMessageHistory or a LangGraph graph.",
+        help=(
+            "What legacy chains migrate to: RunnableWithMessageHistory (rwmh), a LangGraph "
+            "graph (langgraph) or a LangChain 1.x create_agent (agent)."
+        ),
     ),
 ]
 SessionKey = Annotated[
@@ -195,11 +204,11 @@ def _progress(quiet: bool) -> Iterator[object]:
 
 
 def _run(paths: list[Path], settings: Settings, quiet: bool) -> list[FileResult]:
-    from memfix.pipeline import runner
+    from memfix import api
 
     with _progress(quiet) as update:
         try:
-            return runner.fix_paths(paths, settings, progress=update)  # type: ignore[arg-type]
+            return api.check_paths(paths, settings, progress=update)  # type: ignore[arg-type]
         except MemfixError as error:
             _fail(error)
 
@@ -365,8 +374,7 @@ def apply(
 ) -> None:
     """Show each fix as a diff, then write it (after asking, or with --yes)."""
     from memfix import report
-    from memfix.files.write import Gate, WriteError
-    from memfix.report.text import finding_line, printable, printable_path
+    from memfix.files.write import Gate
 
     settings = _settings_or_exit(
         paths,
@@ -384,77 +392,116 @@ def apply(
     if output_format is not Format.TEXT and not (dry_run or yes):
         _fail(MemfixError(f"--format {output_format.value} needs --dry-run or --yes"))
     results = _run(paths, settings, quiet)
-    gate = Gate.around(paths)  # every write lands inside the paths given, or nowhere
-    changed = [result for result in results if result.changed]
-    written: list[str] = []
-    skipped: list[str] = []
-
-    def not_written(error: WriteError) -> None:
-        shown = printable_path(error.path)
-        typer.echo(f"{shown}: {error.kind}: {printable(error.problem)}", err=True)
-        skipped.append(error.path)
-
-    ask = not (dry_run or yes)
-    if ask and changed and not _is_interactive():
-        typer.echo(
-            "not writing: no terminal to confirm the changes; pass --yes to write "
-            "them or --dry-run to only show them",
-            err=True,
-        )
-        dry_run = True
-    write_all = yes
-    accepted: set[str] = set()  # codemods answered "all of this codemod"
-    try:
-        for number, result in enumerate(changed):
-            refused = gate.refusal(result.path)
-            if refused is not None:  # said instead of a diff that no run would write
-                not_written(refused)
-                continue
-            if output_format is Format.TEXT:
-                typer.echo(result.diff, nl=False)
-            if dry_run:
-                continue
-            codemods = _fixed_by(result)
-            if not write_all and not (codemods and accepted.issuperset(codemods)):
-                answer = _ask(result.path, codemods)
-                if answer is _Answer.QUIT:
-                    skipped.extend(r.path for r in changed[number:])
-                    break
-                if answer is _Answer.NO:
-                    skipped.append(result.path)
-                    continue
-                write_all = answer is _Answer.ALL
-                if answer is _Answer.CODEMOD:
-                    accepted.update(codemods)
-            try:
-                gate.write_if_unchanged(result)
-            except WriteError as error:
-                not_written(error)
-                continue
-            written.append(result.path)
-    except (KeyboardInterrupt, typer.Abort):
-        rest = [r.path for r in changed if r.path not in written and r.path not in skipped]
-        typer.echo(f"\ninterrupted: {_review_summary(written, [*skipped, *rest])}", err=True)
-        raise typer.Exit(code=130) from None
-
+    review = _Review(Gate.around(paths), dry_run=dry_run, yes=yes, show=output_format)
+    written = review.go([result for result in results if result.changed])
     if output_format is not Format.TEXT:
         typer.echo(_render(results, output_format, redacted=not no_redact), nl=False)
     else:
-        _print_problems(results, verbose)
-        for result in results:
-            for finding in report.remaining(result, written):
-                if dry_run and finding.applied:
-                    continue  # its diff was just shown
-                typer.echo(finding_line(result.path, finding), err=True)
-            if result.pending_diff and not quiet:
-                shown = printable_path(result.path)
-                typer.echo(f"{shown}: unsafe fix, applied with --unsafe-fixes:", err=True)
-                typer.echo(result.pending_diff, nl=False, err=True)
-        if ask and not dry_run:
-            typer.echo(f"review: {_review_summary(written, skipped)}", err=True)
-        if not quiet:
-            typer.echo(report.summary(results, written), err=True)
+        _print_after_apply(results, written, review, verbose=verbose, quiet=quiet)
     raise typer.Exit(code=report.exit_code(results, written))
+
+
+class _Review:
+    """`apply`'s walk over the changed files: show each diff, ask, write through the gate."""
+
+    def __init__(self, gate: Gate, *, dry_run: bool, yes: bool, show: Format) -> None:
+        self.gate, self.show = gate, show
+        self.ask = not (dry_run or yes)
+        self.dry_run, self.write_all = dry_run, yes
+        self.accepted: set[str] = set()  # codemods answered "all of this codemod"
+        self.written: list[str] = []
+        self.skipped: list[str] = []
+
+    def go(self, changed: Sequence[FileResult]) -> list[str]:
+        """The paths written; Exit(130) with a summary when interrupted."""
+        if self.ask and changed and not _is_interactive():
+            typer.echo(
+                "not writing: no terminal to confirm the changes; pass --yes to write "
+                "them or --dry-run to only show them",
+                err=True,
+            )
+            self.dry_run = True
+        try:
+            for number, result in enumerate(changed):
+                if not self._one(result):
+                    self.skipped.extend(r.path for r in changed[number:])
+                    break
+        except (KeyboardInterrupt, typer.Abort):
+            done = {*self.written, *self.skipped}
+            rest = [r.path for r in changed if r.path not in done]
+            summary = _review_summary(self.written, [*self.skipped, *rest])
+            typer.echo(f"\ninterrupted: {summary}", err=True)
+            raise typer.Exit(code=130) from None
+        return self.written
+
+    def _one(self, result: FileResult) -> bool:
+        """Show, ask about and write one file; False when the user quits."""
+        refused = self.gate.refusal(result.path)
+        if refused is not None:  # said instead of a diff that no run would write
+            self._not_written(refused)
+            return True
+        if self.show is Format.TEXT:
+            typer.echo(result.diff, nl=False)
+        if self.dry_run:
+            return True
+        codemods = _fixed_by(result)
+        if not self.write_all and not (codemods and self.accepted.issuperset(codemods)):
+            answer = _ask(result.path, codemods)
+            if answer is _Answer.QUIT:
+                return False
+            if answer is _Answer.NO:
+                self.skipped.append(result.path)
+                return True
+            self.write_all = answer is _Answer.ALL
+            if answer is _Answer.CODEMOD:
+                self.accepted.update(codemods)
+        self._write(result)
+        return True
+
+    def _write(self, result: FileResult) -> None:
+        from memfix.files.write import WriteError
+
+        try:
+            self.gate.write_if_unchanged(result)
+        except WriteError as error:
+            self._not_written(error)
+            return
+        self.written.append(result.path)
+
+    def _not_written(self, error: WriteError) -> None:
+        from memfix.report.text import printable, printable_path
+
+        shown = printable_path(error.path)
+        typer.echo(f"{shown}: {error.kind}: {printable(error.problem)}", err=True)
+        self.skipped.append(error.path)
+
+
+def _print_after_apply(
+    results: Sequence[FileResult],
+    written: Sequence[str],
+    review: _Review,
+    *,
+    verbose: bool,
+    quiet: bool,
+) -> None:
+    """What is left after `apply`: problems, findings not fixed, unsafe diffs, the summary."""
+    from memfix import report
+    from memfix.report.text import finding_line, printable_path
+
+    _print_problems(results, verbose)
+    for result in results:
+        for finding in report.remaining(result, written):
+            if review.dry_run and finding.applied:
+                continue  # its diff was just shown
+            typer.echo(finding_line(result.path, finding), err=True)
+        if result.pending_diff and not quiet:
+            shown = printable_path(result.path)
+            typer.echo(f"{shown}: unsafe fix, applied with --unsafe-fixes:", err=True)
+            typer.echo(result.pending_diff, nl=False, err=True)
+    if review.ask and not review.dry_run:
+        typer.echo(f"review: {_review_summary(review.written, review.skipped)}", err=True)
+    if not quiet:
+        typer.echo(report.summary(results, written), err=True)
 
 
 @app.command()
@@ -484,6 +531,18 @@ def batch(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Repositories migrated side by side.")
     ] = 1,
+    executor: Annotated[
+        BatchExecutor, typer.Option("--executor", help="Where repositories run: here, or Ray.")
+    ] = BatchExecutor.LOCAL,
+    address: Annotated[
+        str | None, typer.Option("--address", help="The Ray cluster to join (with --executor ray).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip repositories already complete in --out.")
+    ] = False,
+    audit: Annotated[
+        bool, typer.Option("--audit", help="Only report: findings.jsonl and summary.md; no branch.")
+    ] = False,
     quiet: Quiet = False,
     no_prefilter: NoPrefilter = False,
     backend: BackendOption = None,
@@ -491,7 +550,7 @@ def batch(
     session_key: SessionKey = None,
 ) -> None:
     """Migrate many git repositories: a branch, a commit, a patch and a PR description each."""
-    from memfix.batch import BatchOptions, exit_code, read_repos_file, run_batch
+    from memfix.batch import BatchOptions, exit_code, read_repos_file
 
     listed = list(repos or [])
     if repos_file is not None:
@@ -511,15 +570,41 @@ def batch(
         "target": target,
         "session_key": session_key,
     }
-    options = BatchOptions(out, branch, dry_run, allow_dirty, jobs)
+    if address is not None and executor is not BatchExecutor.RAY:
+        _fail(MemfixError("--address names a Ray cluster: pass --executor ray too"))
+    options = BatchOptions(out, branch, dry_run, allow_dirty, jobs, resume, audit)
     with _batch_progress(len(listed), quiet) as (on_file, on_repo):
         try:
-            outcomes = run_batch(listed, overrides, options, progress=on_file, done=on_repo)
-        except MemfixError as error:  # the folder for the patches cannot be made
+            outcomes = _run_fleet(listed, overrides, options, executor, address, on_file, on_repo)
+        except MemfixError as error:  # no folder for the results, or no Ray
             _fail(error)
     if not quiet:
         _print_batch_table(outcomes, dry_run)
     raise typer.Exit(code=exit_code(outcomes))
+
+
+def _run_fleet(
+    repos: Sequence[Path],
+    overrides: dict[str, object],
+    options: BatchOptions,
+    executor: BatchExecutor,
+    address: str | None,
+    on_file: FileProgress | None,
+    on_repo: RepoDone | None,
+) -> list[RepoOutcome]:
+    """The outcomes of `batch` on the executor chosen; see `memfix.fleet.driver`."""
+    from memfix.fleet.local import run_batch
+
+    if executor is BatchExecutor.LOCAL:
+        return run_batch(repos, overrides, options, progress=on_file, done=on_repo)
+    from memfix.fleet.driver import run_fleet
+    from memfix.fleet.ray_executor import RayExecutor
+
+    ray = RayExecutor(address, options.jobs)
+    try:
+        return run_fleet(repos, overrides, options, ray, done=on_repo)
+    finally:
+        ray.close()
 
 
 @contextmanager

@@ -8,15 +8,12 @@ import keyword
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from memfix.errors import ConfigError, did_you_mean
-
-if TYPE_CHECKING:
-    from memfix.rules.codemod import Codemod
 
 DEFAULT_EXCLUDES = (
     ".venv",
@@ -42,6 +39,7 @@ class Target(str, enum.Enum):
 
     RWMH = "rwmh"  # RunnableWithMessageHistory
     LANGGRAPH = "langgraph"  # a LangGraph graph on MessagesState with a checkpointer
+    AGENT = "agent"  # LangChain 1.x create_agent with a checkpointer
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +93,7 @@ MAX_NAME_LENGTH = 100
 
 
 def validate(settings: Settings) -> None:
-    """Check every setting that reaches generated code or names a codemod.
+    """Check every setting that reaches generated code (codemod names: `registry.selected`).
 
     Run whenever a `Settings` is made (from pyproject.toml, with command-line overrides,
     or by `dataclasses.replace`). Raises ConfigError naming the first bad key.
@@ -105,8 +103,6 @@ def validate(settings: Settings) -> None:
         _check_name("session-key", settings.session_key, "a Python identifier")
         if keyword.iskeyword(settings.session_key):
             raise ConfigError("session-key", f"{settings.session_key!r} is a Python keyword")
-    for pattern, names in settings.per_file_ignores:
-        _check_codemod_names(f"per-file-ignores.{pattern}", names)
 
 
 def _check_name(key: str, value: object, kind: str) -> None:
@@ -118,16 +114,6 @@ def _check_name(key: str, value: object, kind: str) -> None:
         raise ConfigError(
             key, f"{value!r} is not {kind}: use ASCII letters, digits and _, not first a digit"
         )
-
-
-def _check_codemod_names(key: str, names: Sequence[str]) -> None:
-    from memfix.rules import registry
-
-    known = registry.names()
-    for name in names:
-        if name not in known:
-            hint = did_you_mean(name, known)
-            raise ConfigError(key, f"unknown codemod {name!r}{hint}; `memfix rules` lists them")
 
 
 # Keys as they are spelled in pyproject.toml, with the type each must have.
@@ -210,14 +196,6 @@ def _from_root(settings: Settings, path: str) -> str:
     except ValueError:  # another drive
         return ""
     return "" if relative.split(os.sep)[0] == os.pardir else Path(relative).as_posix()
-
-
-def codemods_for(
-    settings: Settings, codemods: Sequence[type[Codemod]], path: str
-) -> list[type[Codemod]]:
-    """The codemods to run on `path`: `codemods` less those `per-file-ignores` turns off."""
-    ignored = ignored_in(settings, path)
-    return [codemod for codemod in codemods if codemod.NAME not in ignored]
 
 
 def _backend(value: str) -> Backend:

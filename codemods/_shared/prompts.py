@@ -183,17 +183,7 @@ def _from_messages(call: cst.Call, class_of: ClassOf, resolve: Resolve) -> Promp
 def _message(node: cst.BaseExpression, class_of: ClassOf, resolve: Resolve) -> Prompt | None:
     """What one entry of `from_messages` reads."""
     if isinstance(node, cst.Tuple) and len(node.elements) == 2:
-        role = literal_string(node.elements[0].value, resolve)
-        content = literal_string(node.elements[1].value, resolve)
-        if role is None or content is None:
-            return None
-        if role == "placeholder":
-            name = content.strip().removeprefix("{").removesuffix("}")
-            if not name.isidentifier():
-                return None
-            return Prompt(placeholders=frozenset({name}), optional=frozenset({name}))
-        found = template_variables(content)
-        return None if found is None else Prompt(text=found)
+        return _role_and_content(node, resolve)
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         content = literal_string(node, resolve)
         found = None if content is None else template_variables(content)
@@ -209,15 +199,36 @@ def _message(node: cst.BaseExpression, class_of: ClassOf, resolve: Resolve) -> P
     if kind in _FIXED_MESSAGES:
         return Prompt()
     if kind == "MessagesPlaceholder":
-        variable = argument(node, "variable_name", 0)
-        flag = argument(node, "optional", 1)
-        key = None if variable is None else literal_string(variable.value, resolve)
-        if key is None:
+        return _placeholder(node, resolve)
+    return None
+
+
+def _role_and_content(node: cst.Tuple, resolve: Resolve) -> Prompt | None:
+    """A `("human", "...")` or `("placeholder", "{history}")` pair."""
+    role = literal_string(node.elements[0].value, resolve)
+    content = literal_string(node.elements[1].value, resolve)
+    if role is None or content is None:
+        return None
+    if role == "placeholder":
+        name = content.strip().removeprefix("{").removesuffix("}")
+        if not name.isidentifier():
             return None
-        if flag is None or is_false(flag.value):
-            return Prompt(placeholders=frozenset({key}))
-        if is_true(flag.value):
-            return Prompt(placeholders=frozenset({key}), optional=frozenset({key}))
+        return Prompt(placeholders=frozenset({name}), optional=frozenset({name}))
+    found = template_variables(content)
+    return None if found is None else Prompt(text=found)
+
+
+def _placeholder(node: cst.Call, resolve: Resolve) -> Prompt | None:
+    """A `MessagesPlaceholder(variable_name, optional=...)`."""
+    variable = argument(node, "variable_name", 0)
+    flag = argument(node, "optional", 1)
+    key = None if variable is None else literal_string(variable.value, resolve)
+    if key is None:
+        return None
+    if flag is None or is_false(flag.value):
+        return Prompt(placeholders=frozenset({key}))
+    if is_true(flag.value):
+        return Prompt(placeholders=frozenset({key}), optional=frozenset({key}))
     return None
 
 

@@ -60,7 +60,10 @@ async Postgres history or an async graph (their connections must be opened insid
 event loop), for a Redis graph checkpointer (it needs RediSearch), when a name it would
 add is already taken, and with `--backend memory`. The comment above the URL names the
 packages, and `memfix apply` adds the missing ones, unpinned, to the nearest
-`requirements.txt` or `pyproject.toml` dependency list in the same change.
+`requirements.txt` or `pyproject.toml` dependency list in the same change. In a
+module that a `langgraph.json` names as a graph it never adds a checkpointer and reports
+the one present: the LangGraph platform provides persistence and rejects a graph
+compiled with its own checkpointer.
 """
 
 from __future__ import annotations

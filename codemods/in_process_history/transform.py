@@ -13,6 +13,7 @@ from memfix.codemods._shared.find import findall
 from memfix.codemods._shared.imports import without_unused_names
 from memfix.codemods._shared.langchain import class_of_call
 from memfix.codemods._shared.names import bindings
+from memfix.codemods._shared.savers import opened_saver, saver_of_call
 from memfix.codemods.in_process_history import RULE as IN_PROCESS_HISTORY
 from memfix.codemods.in_process_history.backends import (
     HISTORY_FACTORY,
@@ -84,6 +85,11 @@ class InProcessHistory(Codemod):
     RULE = IN_PROCESS_HISTORY
     MESSAGE = "{kind} in {holder!r} lives in process memory, so every conversation dies with it"
     SAVER_MESSAGE = "{kind} keeps graph checkpoints in process memory, lost on every restart"
+    PLATFORM_MESSAGE = (
+        "{kind} is a checkpointer in a graph served by the LangGraph platform ({config}): "
+        "the LangGraph platform provides persistence and rejects a graph compiled with its "
+        "own checkpointer"
+    )
 
     VALID = [
         # Already persistent: the dict only caches history objects.
@@ -132,10 +138,19 @@ class InProcessHistory(Codemod):
         for found in findall(node, m.Call()):
             call = cst.ensure_type(found, cst.Call)
             kind = class_of_call(self, call)
-            if kind in SAVER_CLASSES:
+            platform = self.context.facts.platform
+            if platform:  # never add a checkpointer; report the one the graph has
+                self._report_on_platform(call, platform[0])
+            elif kind in SAVER_CLASSES:
                 message = self.SAVER_MESSAGE.format(kind=kind)
                 self._fix(call, message, self.saver, key=None)
         return bool(self.edits)  # decided here, on the original nodes; leave_Call edits
+
+    def _report_on_platform(self, call: cst.Call, config: str) -> None:
+        """Report a checkpointer built in a module the LangGraph platform serves as a graph."""
+        kind = saver_of_call(self, call) or opened_saver(self, call)
+        if kind is not None:
+            self.report(call, self.PLATFORM_MESSAGE.format(kind=kind, config=config), fixed=False)
 
     def _gather(self, function: cst.FunctionDef, dicts: frozenset[str]) -> None:
         keys, writes = _keys(function, dicts)

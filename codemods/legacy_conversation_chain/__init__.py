@@ -15,7 +15,14 @@ per process, it is `SESSION_ID`, read from `$CHAT_SESSION_ID`. The `langchain.*`
 paths that LangChain 1.x no longer has are rewritten to their current homes. With
 `target = "langgraph"` the chain becomes a LangGraph graph on `MessagesState` compiled
 with a `checkpointer` (the history classes above are deprecated in langchain-core 1.x),
-run with `{"configurable": {"thread_id": key}}` and read from its last message.
+run with `{"configurable": {"thread_id": key}}` and read from its last message. With
+`target = "agent"` it becomes `create_agent(model, tools=[], system_prompt=...,
+checkpointer=checkpointer)`: the prompt's system text (or `ConversationChain`'s own) is
+the system prompt, a window memory's `k` a `before_model` middleware showing the model its
+last `2k` messages and the question, a summary memory `SummarizationMiddleware`, and each
+call `.invoke({"messages": [{"role": "user", "content": text}]}, config=...)` with the
+same `thread_id` key, read from its last message; `in-process-history` then makes the
+`InMemorySaver` checkpointer persistent for the backend.
 
 ## Why is this bad?
 `ConversationChain`, `LLMChain` and the memory classes are gone from `langchain` 1.x
@@ -58,6 +65,9 @@ memories (they call the model to rewrite the history: migrate them by hand), key
 do not match the prompt (silent: the key codemods report and fix those, then the chain
 migrates on the next pass), and a web handler with no
 session identity in reach, where one key would give every user one conversation.
+With `target = "agent"` a summary memory migrates (it needs its `llm=`), and a chat prompt,
+a prompt that wraps the input in more text, and a completion model (`OpenAI`) are
+reported instead: an agent sends the user's text as it is, to a chat model.
 Uses in other modules are not seen.
 """
 

@@ -69,6 +69,35 @@ GRAPH_IMPORTS = (
     ("langgraph.graph", "MessagesState"),
     ("langgraph.graph", "StateGraph"),
 )
+# `--target agent`: a LangChain 1.x agent; the checkpointer keeps each thread's messages.
+AGENT_CHECKPOINTER_SOURCE = f"{CHECKPOINTER} = InMemorySaver()\n"
+WINDOW = "keep_last_messages"
+WINDOW_SOURCE = (
+    f"def {WINDOW}(count: int) -> AgentMiddleware:\n"
+    '    """What a window memory showed the model: only the last `count` messages."""\n\n'
+    "    @before_model\n"
+    "    def trim(state: AgentState, runtime: Runtime) -> dict | None:\n"
+    '        messages = state["messages"]\n'
+    "        if len(messages) <= count:\n"
+    "            return None\n"
+    '        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *messages[-count:]]}\n\n'
+    "    return trim\n"
+)
+AGENT_IMPORTS = (
+    ("langchain.agents", "create_agent"),
+    ("langgraph.checkpoint.memory", "InMemorySaver"),
+)
+WINDOW_IMPORTS = (
+    ("langchain.agents.middleware", "AgentMiddleware"),
+    ("langchain.agents.middleware", "AgentState"),
+    ("langchain.agents.middleware", "before_model"),
+    ("langchain_core.messages", "RemoveMessage"),
+    ("langgraph.graph.message", "REMOVE_ALL_MESSAGES"),
+    ("langgraph.runtime", "Runtime"),
+)
+SUMMARY_IMPORTS = (("langchain.agents.middleware", "SummarizationMiddleware"),)
+# ConversationSummaryBufferMemory's own default for max_token_limit.
+SUMMARY_TOKENS = 2000
 SESSION_SOURCE = (
     "# One conversation per process, as the memory kept; set $CHAT_SESSION_ID to pick one.\n"
     f'{SESSION_CONSTANT} = os.environ.get("{SESSION_ENV}", "default")\n'
@@ -228,6 +257,32 @@ def graph(runnable: str, user: str, history: str) -> str:
     return f"{GRAPH}(\n{body})"
 
 
+def agent(model: str, system: str | None, middleware: Sequence[str]) -> str:
+    """`create_agent(...)` answering with `model`, one argument a line."""
+    arguments = [model, "tools=[]"]
+    if system:
+        arguments.append(f"system_prompt={wrapped_literal(system, '    ')}")
+    if middleware:
+        arguments.append(f"middleware=[{', '.join(middleware)}]")
+    arguments.append(f"checkpointer={CHECKPOINTER}")
+    body = "".join(f"    {argument},\n" for argument in arguments)
+    return f"create_agent(\n{body})"
+
+
+def summary_middleware(model: str, tokens: int) -> str:
+    """The middleware that summarises the older messages once they pass `tokens`."""
+    return f'SummarizationMiddleware(model={model}, trigger=("tokens", {tokens}))'
+
+
+def wrapped_literal(text: str, indent: str, width: int = 100) -> str:
+    """A string literal for `text`, split over parenthesised lines if too long for one."""
+    literal = string_literal(text)
+    if len(indent) + len("system_prompt=") + len(literal) + 1 <= width:
+        return literal
+    lines = _message("", text, indent, width)[2:-1]  # the pieces, without role and brackets
+    return "(\n" + "\n".join(lines).rstrip(",") + f"\n{indent})"
+
+
 def run_config(key: str, callbacks: str | None, name: str = "session_id") -> str:
     """The `config=` of one run: its session, and the callbacks the old call passed."""
     extra = "" if callbacks is None else f'"callbacks": {callbacks}, '
@@ -307,14 +362,26 @@ class Use:
     changes_type: bool  # the caller received the result dict; now it receives the text
     parenthesize: bool
 
-    def text(self, chain: str, key: str, column: int, *, graph: bool, width: int = 100) -> str:
+    def text(
+        self,
+        chain: str,
+        key: str,
+        column: int,
+        *,
+        graph: bool,
+        agent: bool = False,
+        width: int = 100,
+    ) -> str:
         """The new call, on one line when it fits after `column`, else one argument a line.
 
-        A graph takes the text as a new message and answers with its last message.
+        A graph (or an agent, which is one) takes the text as a new message and answers
+        with its last message.
         """
         method = "ainvoke" if self.asynchronous else "invoke"
         opening = f"{'await ' if self.asynchronous else ''}{chain}.{method}("
         inputs = f'{{"messages": [HumanMessage({self.value})]}}' if graph else self.inputs
+        if agent:
+            inputs = f'{{"messages": [{{"role": "user", "content": {self.value}}}]}}'
         config = run_config(key, self.callbacks, "thread_id" if graph else "session_id")
         arguments = [inputs, f"config={config}"]
         read = '["messages"][-1].content' if graph else ""
@@ -446,21 +513,28 @@ def _inputs(
         return Unmigrated(f"its call does not pass one input {user!r}")
     value = positional[0]
     if isinstance(value, cst.Dict):
-        keys = [_key(element) for element in value.elements]
-        only = value.elements[0] if len(value.elements) == 1 else None
-        if method in {"run", "arun"} and isinstance(only, cst.DictElement) and keys != [user]:
-            # The legacy chain rejected this key (no key codemod sees `run({...})`): the one
-            # value of a single-input chain is its input.
-            return f'{{"{user}": {_code(only.value)}}}', _code(only.value), callbacks
-        if keys != [user]:
-            return Unmigrated(f"its call passes {keys}, not the input {user!r}", deferred=True)
-        assert isinstance(only, cst.DictElement)
-        return _code(value), _code(only.value), callbacks
+        return _dict_input(value, method, user, callbacks)
     if not _is_text(value, scope):
         return Unmigrated(
             f"memfix cannot tell whether {_code(value)} is the input text or a dict of inputs"
         )
     return f'{{"{user}": {_code(value)}}}', _code(value), callbacks
+
+
+def _dict_input(
+    value: cst.Dict, method: str, user: str, callbacks: str | None
+) -> tuple[str, str, str | None] | Unmigrated:
+    """A call given a dict of inputs: it must hold the one input, `user`."""
+    keys = [_key(element) for element in value.elements]
+    only = value.elements[0] if len(value.elements) == 1 else None
+    if method in {"run", "arun"} and isinstance(only, cst.DictElement) and keys != [user]:
+        # The legacy chain rejected this key (no key codemod sees `run({...})`): the one
+        # value of a single-input chain is its input.
+        return f'{{"{user}": {_code(only.value)}}}', _code(only.value), callbacks
+    if keys != [user]:
+        return Unmigrated(f"its call passes {keys}, not the input {user!r}", deferred=True)
+    assert isinstance(only, cst.DictElement)
+    return _code(value), _code(only.value), callbacks
 
 
 def _is_text(value: cst.BaseExpression, scope: cst.FunctionDef | cst.Module) -> bool:
@@ -518,6 +592,9 @@ def inserted(module: cst.Module, sources: Sequence[str]) -> cst.Module:
     following = body[at:]
     if following and isinstance(added[-1], cst.FunctionDef):
         following[0] = two_blank_lines_before(following[0])
+    elif following and not leading_lines(following[0]):
+        # A statement the fix removed held the blank line: keep the setup apart.
+        following[0] = following[0].with_changes(leading_lines=[cst.EmptyLine()])
     return module.with_changes(body=[*body[:at], *added, *following])
 
 

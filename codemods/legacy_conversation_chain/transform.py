@@ -25,6 +25,11 @@ _MEMORY_KEYWORDS = frozenset(
     {"memory_key", "return_messages", "input_key", "output_key", "human_prefix", "ai_prefix", "k"}
 )
 _BUFFERS = frozenset({"ConversationBufferMemory", "ConversationBufferWindowMemory"})
+# Memories an agent keeps with SummarizationMiddleware, and the keywords they may take.
+_SUMMARIES = frozenset({"ConversationSummaryMemory", "ConversationSummaryBufferMemory"})
+_SUMMARY_KEYWORDS = _MEMORY_KEYWORDS - {"k"} | {"llm", "max_token_limit"}
+# Completion models: an agent needs a chat model.
+_COMPLETIONS = frozenset({"OpenAI", "AzureOpenAI"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,8 @@ class _Plan:
     converted: bool  # a chat prompt was written: its classes must be imported
     uses_constant: bool
     unsafe: bool
+    windowed: bool = False  # an agent's window middleware is used
+    summarized: bool = False  # an agent's summary middleware is used
 
 
 class _Declined(Exception):
@@ -166,7 +173,8 @@ class LegacyConversationChain(PlannedEdits):
         self.reach = Reach(self, node)
         self.web = bool(imported_frameworks(self))
         self.taken = set(bindings(node.body)[0])
-        self.graph = self.context.settings.target is Target.LANGGRAPH
+        self.agent = self.context.settings.target is Target.AGENT
+        self.graph = self.agent or self.context.settings.target is Target.LANGGRAPH
         self.reuse = not self.graph and any(
             isinstance(s, cst.FunctionDef) and s.name.value == new.FACTORY for s in node.body
         )
@@ -192,20 +200,33 @@ class LegacyConversationChain(PlannedEdits):
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self.applied:
             return updated_node
+        module = new.inserted(updated_node, self._sources())
+        removed = frozenset().union(*(p.removed for p in self.applied))
+        module = new.modernized(without_unused_names(module, removed))
+        needed = self._agent_imports() if self.agent else self._chain_imports()
+        return new.spaced_like(updated_node, new.with_imports(module, needed))
+
+    def _sources(self) -> list[str]:
+        """The module-level code the migrated chains share: prompt, key, factory or graph."""
         sources: list[str] = []
         prompt = next((p.default_prompt for p in self.applied if p.default_prompt), None)
         if prompt is not None:
             sources.append(f"{new.PROMPT_CONSTANT} = {prompt}\n")
-        constant = any(p.uses_constant for p in self.applied)
-        if constant:
+        if any(p.uses_constant for p in self.applied):
             sources.append(new.SESSION_SOURCE)
-        if self.graph:
+        if self.agent:
+            sources.append(new.AGENT_CHECKPOINTER_SOURCE)
+            if any(p.windowed for p in self.applied):
+                sources.append(new.WINDOW_SOURCE)
+        elif self.graph:
             sources.append(new.GRAPH_SOURCE)
         elif not self.reuse:
             sources.append(new.FACTORY_SOURCE)
-        module = new.inserted(updated_node, sources)
-        removed = frozenset().union(*(p.removed for p in self.applied))
-        module = new.modernized(without_unused_names(module, removed))
+        return sources
+
+    def _chain_imports(self) -> list[tuple[str, str | None]]:
+        """What the rwmh and langgraph targets' code imports."""
+        constant = any(p.uses_constant for p in self.applied)
         needed: list[tuple[str, str | None]] = [("os", None)] if constant else []
         if self.graph:
             needed += new.GRAPH_IMPORTS
@@ -219,7 +240,18 @@ class LegacyConversationChain(PlannedEdits):
             ]
         if not self.graph:
             needed.append(("langchain_core.runnables.history", "RunnableWithMessageHistory"))
-        return new.spaced_like(updated_node, new.with_imports(module, needed))
+        return needed
+
+    def _agent_imports(self) -> list[tuple[str, str | None]]:
+        needed: list[tuple[str, str | None]] = []
+        if any(p.uses_constant for p in self.applied):
+            needed.append(("os", None))
+        needed += new.AGENT_IMPORTS
+        if any(p.windowed for p in self.applied):
+            needed += new.WINDOW_IMPORTS
+        if any(p.summarized for p in self.applied):
+            needed += new.SUMMARY_IMPORTS
+        return needed
 
     def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parent(node)
@@ -255,30 +287,25 @@ class LegacyConversationChain(PlannedEdits):
                 self.plan(node, edit)
 
     def _plan(self, call: cst.Call, kind: str, name: str, assign: cst.CSTNode | None) -> _Plan:
-        if any(arg.keyword is None or arg.star for arg in call.args):
-            raise _Declined("it takes positional arguments")
-        extra = {arg.keyword.value for arg in call.args if arg.keyword} - _CHAIN_KEYWORDS
-        if extra:
-            raise _Declined(f"{sorted(extra)[0]}= has no counterpart on the migrated chain")
-        llm = argument(call, "llm")
-        if llm is None:
-            raise _Declined("it has no llm=")
+        llm = _llm_of(call)
         edits: list[tuple[cst.CSTNode, Edit]] = []
         removed = {kind}
-        history, window, memory_input = self._memory(call, edits, removed)
-        user, prompt, default_prompt = self._prompt(call, kind, history, window, edits, removed)
+        history, window, memory_input, summary = self._memory(call, edits, removed)
+        if self.agent:
+            user, system = self._system_prompt(call, kind, history, edits, removed)
+            prompt, default_prompt = "", None
+        else:
+            user, prompt, default_prompt = self._prompt(call, kind, history, window, edits, removed)
         if memory_input not in (None, user):
             raise _Deferred(f"its memory saves {memory_input!r}, not the input {user!r}")
         out = argument(call, "output_key")
         output = "response" if kind == "ConversationChain" else "text"
         output = output if out is None else self._literal(out.value, "output_key")
-        runnable = f"{prompt} | {_code(llm.value)} | StrOutputParser()"
-        if self.graph:
-            replacement = new.graph(runnable, user, history)
-            added = {new.GRAPH, new.CHECKPOINTER}
+        if self.agent:
+            self._chat_model(llm.value)
+            replacement, added = _agent_replacement(llm.value, system, window, summary)
         else:
-            replacement = new.wrapper(runnable, new.FACTORY, user, history)
-            added = set() if self.reuse else {new.STORE, new.FACTORY}
+            replacement, added = self._chain_replacement(prompt, llm.value, user, history)
         edits.append((call, _replaced_by(replacement)))
         if added & self.taken:
             raise _Declined(f"the names {' or '.join(map(repr, sorted(added)))} are taken")
@@ -302,7 +329,8 @@ class LegacyConversationChain(PlannedEdits):
             constant |= key == new.SESSION_CONSTANT
             unsafe |= use.changes_type
             column = self.position(use.outer).column
-            edits.append((use.outer, _replaced_by(use.text(name, key, column, graph=self.graph))))
+            text = use.text(name, key, column, graph=self.graph, agent=self.agent)
+            edits.append((use.outer, _replaced_by(text)))
             if use.changes_type and isinstance(self._parent(use.outer), cst.Return) and function:
                 edits.extend(self._result_reads(function, output))
         return _Plan(
@@ -312,7 +340,73 @@ class LegacyConversationChain(PlannedEdits):
             converted=default_prompt is not None or "PromptTemplate" in removed,
             uses_constant=constant,
             unsafe=unsafe,
+            windowed=self.agent and window is not None,
+            summarized=summary is not None,
         )
+
+    def _chain_replacement(
+        self, prompt: str, llm: cst.BaseExpression, user: str, history: str
+    ) -> tuple[str, set[str]]:
+        """The runnable that replaces the chain, and the module names it adds."""
+        runnable = f"{prompt} | {_code(llm)} | StrOutputParser()"
+        if self.graph:
+            return new.graph(runnable, user, history), {new.GRAPH, new.CHECKPOINTER}
+        added = set() if self.reuse else {new.STORE, new.FACTORY}
+        return new.wrapper(runnable, new.FACTORY, user, history), added
+
+    def _chat_model(self, model: cst.BaseExpression) -> None:
+        """Refuse a completion model: an agent answers with a chat model only."""
+        value = self.reach.resolve(model)
+        kind = self.reach.class_of(value.func) if isinstance(value, cst.Call) else None
+        if kind in _COMPLETIONS:
+            raise _Declined(f"{kind} is a completion model: create_agent needs a chat model")
+
+    def _system_prompt(
+        self,
+        call: cst.Call,
+        kind: str,
+        history: str,
+        edits: list[tuple[cst.CSTNode, Edit]],
+        removed: set[str],
+    ) -> tuple[str, str | None]:
+        """The input key and the agent's system text (None: no system text)."""
+        key_arg = argument(call, "input_key")
+        user = "input" if key_arg is None else self._literal(key_arg.value, "input_key")
+        arg = argument(call, "prompt")
+        if arg is None:
+            if (history, user) != ("history", "input"):
+                raise _Deferred("its memory and input keys do not match its default prompt")
+            parts = new.split_template(new.DEFAULT_TEMPLATE, history, user)
+            return user, None if parts is None else parts[0]
+        prompt = self.reach.resolve(arg.value)
+        func = prompt.func if isinstance(prompt, cst.Call) else None
+        owner = func.value if isinstance(func, cst.Attribute) else func
+        if (
+            not isinstance(prompt, cst.Call)
+            or owner is None
+            or self.reach.class_of(owner) != "PromptTemplate"
+        ):
+            raise _Declined(
+                "its prompt is not a PromptTemplate built in this module: give create_agent "
+                "its system_prompt= by hand"
+            )
+        template = argument(prompt, "template", 0 if isinstance(func, cst.Attribute) else None)
+        text = None if template is None else self.reach.string(template.value)
+        if text is None or argument(prompt, "template_format") is not None:
+            raise _Declined("its prompt's template is not a literal f-string template")
+        user = self._input(kind, user, (template_variables(text) or frozenset()) - {history})
+        parts = new.split_template(text, history, user)
+        if parts is None:
+            raise _Declined(f"its prompt does not read {history!r} then {user!r} alone")
+        if parts[1] != "{" + user + "}":
+            raise _Declined(
+                f"its prompt wraps the input in {parts[1]!r}: the agent receives the "
+                "user's text as it is"
+            )
+        removed.add("PromptTemplate")
+        if isinstance(arg.value, cst.Name):
+            edits.append((self._statement(arg.value.value, prompt, "prompt"), _removed))
+        return user, parts[0] or None
 
     def _result_reads(
         self, function: cst.FunctionDef, output: str
@@ -332,11 +426,11 @@ class LegacyConversationChain(PlannedEdits):
 
     def _memory(
         self, call: cst.Call, edits: list[tuple[cst.CSTNode, Edit]], removed: set[str]
-    ) -> tuple[str, int | None, str | None]:
-        """The history key, window (in messages) and input key of the chain's memory."""
+    ) -> tuple[str, int | None, str | None, str | None]:
+        """The history key, window (in messages), input key and an agent's summary middleware."""
         arg = argument(call, "memory")
         if arg is None:
-            return "history", None, None  # ConversationChain makes a buffer of its own
+            return "history", None, None, None  # ConversationChain makes a buffer of its own
         memory = self.reach.resolve(arg.value)
         kind = self.reach.class_of(memory.func) if isinstance(memory, cst.Call) else None
         if isinstance(memory, cst.Call) and kind is None:
@@ -346,7 +440,8 @@ class LegacyConversationChain(PlannedEdits):
             )
         if not isinstance(memory, cst.Call) or kind is None:
             raise _Declined("its memory is not built in this module")
-        if kind not in _BUFFERS:
+        summary = self._summary(memory) if self.agent and kind in _SUMMARIES else None
+        if kind not in _BUFFERS and summary is None:
             if kind in MEMORY_CLASSES:
                 raise _Declined(
                     f"{kind} asks a model to summarise or extract from the conversation: "
@@ -355,13 +450,14 @@ class LegacyConversationChain(PlannedEdits):
                 )
             raise _Declined(f"its memory {kind} is not a LangChain buffer memory")
         keywords = {a.keyword.value for a in memory.args if a.keyword}
-        if any(a.keyword is None or a.star for a in memory.args) or keywords - _MEMORY_KEYWORDS:
+        allowed = _MEMORY_KEYWORDS if summary is None else _SUMMARY_KEYWORDS
+        if any(a.keyword is None or a.star for a in memory.args) or keywords - allowed:
             if "chat_memory" in keywords:
                 raise _Declined(
                     "its memory wraps chat_memory=: pass a factory of that history to "
                     "RunnableWithMessageHistory by hand"
                 )
-            what = sorted(keywords - _MEMORY_KEYWORDS) or ["positional arguments"]
+            what = sorted(keywords - allowed) or ["positional arguments"]
             raise _Declined(f"its memory takes {what[0]}, which migrates by hand")
         key_arg = argument(memory, "memory_key")
         history = "history" if key_arg is None else self._literal(key_arg.value, "memory_key")
@@ -374,7 +470,18 @@ class LegacyConversationChain(PlannedEdits):
         removed.add(kind)
         if isinstance(arg.value, cst.Name):
             edits.append((self._statement(arg.value.value, memory, "memory"), _removed))
-        return history, window, user
+        return history, window, user, summary
+
+    def _summary(self, memory: cst.Call) -> str:
+        """The SummarizationMiddleware that does what this summary memory did."""
+        llm = argument(memory, "llm")
+        if llm is None:
+            raise _Declined("its summary memory has no llm= to summarise with")
+        limit = argument(memory, "max_token_limit")
+        tokens = (
+            new.SUMMARY_TOKENS if limit is None else self._integer(limit.value, "max_token_limit")
+        )
+        return new.summary_middleware(_code(llm.value), tokens)
 
     def _prompt(
         self,
@@ -485,10 +592,10 @@ class LegacyConversationChain(PlannedEdits):
         return text
 
     @staticmethod
-    def _integer(node: cst.BaseExpression) -> int:
+    def _integer(node: cst.BaseExpression, what: str = "window k") -> int:
         if isinstance(node, cst.Integer) and int(node.value) > 0:
             return int(node.value)
-        raise _Declined("its window k is not a literal number")
+        raise _Declined(f"its {what} is not a literal number")
 
 
 def _target(assign: cst.CSTNode | None) -> cst.CSTNode | None:
@@ -497,3 +604,26 @@ def _target(assign: cst.CSTNode | None) -> cst.CSTNode | None:
 
 def _code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
+
+
+def _llm_of(call: cst.Call) -> cst.Arg:
+    """The chain's `llm=` argument; raises _Declined when the call cannot be migrated."""
+    if any(arg.keyword is None or arg.star for arg in call.args):
+        raise _Declined("it takes positional arguments")
+    extra = {arg.keyword.value for arg in call.args if arg.keyword} - _CHAIN_KEYWORDS
+    if extra:
+        raise _Declined(f"{sorted(extra)[0]}= has no counterpart on the migrated chain")
+    llm = argument(call, "llm")
+    if llm is None:
+        raise _Declined("it has no llm=")
+    return llm
+
+
+def _agent_replacement(
+    llm: cst.BaseExpression, system: str | None, window: int | None, summary: str | None
+) -> tuple[str, set[str]]:
+    """The `create_agent(...)` that replaces the chain, and the module names it adds."""
+    middleware = [f"{new.WINDOW}({window + 1})"] if window is not None else []
+    middleware += [summary] if summary is not None else []
+    added = {new.CHECKPOINTER} | ({new.WINDOW} if window is not None else set())
+    return new.agent(_code(llm), system, middleware), added

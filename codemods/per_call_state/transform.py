@@ -257,52 +257,8 @@ class PerCallState(Codemod):
             return None
         params = parameter_names(function.params)
         assigned = {i: found for i, s in enumerate(body) if (found := simple_assignment(s))}
-        position = {name: i for i, (name, _) in assigned.items() if counts.get(name) == 1}
-
-        def closure(index: int) -> set[int] | None:
-            """This statement and those it reads, if all of it can move; else None."""
-            name, value = assigned[index]
-            if counts.get(name) != 1:
-                return None
-            needed = {index}
-            for read in names_read(value):
-                if read in params:
-                    return None
-                if read in counts:
-                    source = position.get(read)
-                    deeper = closure(source) if source is not None and source < index else None
-                    if deeper is None:
-                        return None
-                    needed |= deeper
-                elif read not in known:
-                    return None
-            return needed
-
-        moved: set[int] = set()
-        reports: list[_Found] = []
-        blocked = False
-        for index, (name, value) in sorted(assigned.items()):
-            if not isinstance(value, cst.Call):
-                continue
-            service = _called_class(value, self.services)
-            kind = is_in_process_state(self, value) or service
-            if kind is None or _reads_call_input(index, assigned, position, params, counts):
-                continue
-            state = dependents(name, index, assigned)
-            if service is not None:
-                if not _only_methods_called(body[index + 1 :], name, self.services[service]):
-                    continue
-            elif not _used_for_one_turn(body, index, state, self):
-                continue
-            reports.append(_Found(index, value, kind, name))
-            needed = closure(index)
-            if needed is None:
-                blocked = True
-                continue
-            moved |= needed
-            for later, (other, _) in assigned.items():
-                if later > index and other in state and (extra := closure(later)) is not None:
-                    moved |= extra
+        closure = _Closure(assigned, counts, params, known)
+        reports, moved, blocked = self._per_call_states(body, assigned, closure, params, counts)
         if not reports:
             return None
         if web:
@@ -312,6 +268,60 @@ class PerCallState(Codemod):
         if not self._report_all(function, reports, fixed=can_fix) or not can_fix:
             return None
         return _Plan(frozenset(moved), frozenset(names))
+
+    def _per_call_states(
+        self,
+        body: Sequence[cst.BaseStatement],
+        assigned: dict[int, tuple[str, cst.BaseExpression]],
+        closure: _Closure,
+        params: set[str],
+        counts: dict[str, int],
+    ) -> tuple[list[_Found], set[int], bool]:
+        """The states built per call, the statements that move with them, and whether one
+        of them reads something that cannot leave the function."""
+        moved: set[int] = set()
+        reports: list[_Found] = []
+        blocked = False
+        for index, (name, _) in sorted(assigned.items()):
+            found = self._per_call_state(body, assigned, closure.position, params, counts, index)
+            if found is None:
+                continue
+            reports.append(found)
+            needed = closure(index)
+            if needed is None:
+                blocked = True
+                continue
+            moved |= needed
+            state = dependents(name, index, assigned)
+            for later, (other, _) in assigned.items():
+                if later > index and other in state and (extra := closure(later)) is not None:
+                    moved |= extra
+        return reports, moved, blocked
+
+    def _per_call_state(
+        self,
+        body: Sequence[cst.BaseStatement],
+        assigned: dict[int, tuple[str, cst.BaseExpression]],
+        position: dict[str, int],
+        params: set[str],
+        counts: dict[str, int],
+        index: int,
+    ) -> _Found | None:
+        """Statement `index` as a conversation state built afresh for one turn, else None."""
+        name, value = assigned[index]
+        if not isinstance(value, cst.Call):
+            return None
+        service = _called_class(value, self.services)
+        kind = is_in_process_state(self, value) or service
+        if kind is None or _reads_call_input(index, assigned, position, params, counts):
+            return None
+        state = dependents(name, index, assigned)
+        if service is not None:
+            if not _only_methods_called(body[index + 1 :], name, self.services[service]):
+                return None
+        elif not _used_for_one_turn(body, index, state, self):
+            return None
+        return _Found(index, value, kind, name)
 
     def _report_all(
         self,
@@ -391,6 +401,29 @@ class PerCallState(Codemod):
     ) -> tuple[_Plan, dict[str, str]] | None:
         """The plan that keys each state by `identity`, with the factories it adds; else None."""
         states = {found.index for found in reports}
+        needed = self._read_by_states(assigned, reports, closure, states)
+        if needed is None:
+            return None  # built from a local that cannot leave the handler
+        moved = needed | self._shared_builds(assigned, closure, states)
+        if not _order_kept(body, moved) or {assigned[i][0] for i in moved} & taken:
+            moved = needed
+        names = {assigned[i][0] for i in moved}
+        if not _order_kept(body, moved) or names & taken:
+            return None
+        keyed = self._keyed_factories(reports, taken, identity)
+        if keyed is None:
+            return None
+        rewritten, added, new = keyed
+        return _Plan(frozenset(moved), frozenset(names), rewritten, tuple(added)), new
+
+    def _read_by_states(
+        self,
+        assigned: dict[int, tuple[str, cst.BaseExpression]],
+        reports: Sequence[_Found],
+        closure: Callable[[int], set[int] | None],
+        states: set[int],
+    ) -> set[int] | None:
+        """The statements the states read, all of which must move with them; else None."""
         needed: set[int] = set()
         for found in reports:
             for read in names_read(found.call):
@@ -399,8 +432,17 @@ class PerCallState(Codemod):
                     continue
                 deeper = closure(source)
                 if deeper is None or deeper & states or not self._shareable(deeper, assigned):
-                    return None  # built from a local that cannot leave the handler
+                    return None
                 needed |= deeper
+        return needed
+
+    def _shared_builds(
+        self,
+        assigned: dict[int, tuple[str, cst.BaseExpression]],
+        closure: Callable[[int], set[int] | None],
+        states: set[int],
+    ) -> set[int]:
+        """An LLM or a prompt built in the handler: the same for every user, so it may move."""
         extra: set[int] = set()
         for index, (_, value) in assigned.items():
             if index in states or not isinstance(value, cst.Call):
@@ -409,13 +451,14 @@ class PerCallState(Codemod):
                 continue
             deeper = closure(index)
             if deeper is not None and not deeper & states and self._shareable(deeper, assigned):
-                extra |= deeper  # an LLM or a prompt: the same for every user
-        moved = needed | extra
-        if not _order_kept(body, moved) or {assigned[i][0] for i in moved} & taken:
-            moved = needed
-        names = {assigned[i][0] for i in moved}
-        if not _order_kept(body, moved) or names & taken:
-            return None
+                extra |= deeper
+        return extra
+
+    def _keyed_factories(
+        self, reports: Sequence[_Found], taken: set[str], identity: str
+    ) -> tuple[dict[int, Rewrite], list[cst.BaseStatement], dict[str, str]] | None:
+        """Each state fetched from its factory by `identity`: the rewrites, the factories
+        to add and their code by name; None when a name is taken by something else."""
         added: list[cst.BaseStatement] = []
         new: dict[str, str] = {}
         rewritten: dict[int, Rewrite] = {}
@@ -434,9 +477,8 @@ class PerCallState(Codemod):
             else:
                 new[function] = built
                 added.extend(session_factory(function, store, (), found.call))
-            call = f"{function}({identity})"
-            rewritten[found.index] = partial(_keyed_by, call)
-        return _Plan(frozenset(moved), frozenset(names), rewritten, tuple(added)), new
+            rewritten[found.index] = partial(_keyed_by, f"{function}({identity})")
+        return rewritten, added, new
 
     def _shareable(
         self, statements: set[int], assigned: dict[int, tuple[str, cst.BaseExpression]]
@@ -702,3 +744,35 @@ def _split_function(
         function = plan.signature(function)
     new_function = two_blank_lines_before(function.with_changes(body=new_body))
     return lifted, cst.ensure_type(new_function, cst.FunctionDef)
+
+
+class _Closure:
+    """A statement of a function and those it reads, if all of it can move out; else None."""
+
+    def __init__(
+        self,
+        assigned: dict[int, tuple[str, cst.BaseExpression]],
+        counts: Mapping[str, int],
+        params: set[str],
+        known: set[str],
+    ) -> None:
+        self.assigned, self.counts, self.params, self.known = assigned, counts, params, known
+        self.position = {name: i for i, (name, _) in assigned.items() if counts.get(name) == 1}
+
+    def __call__(self, index: int) -> set[int] | None:
+        name, value = self.assigned[index]
+        if self.counts.get(name) != 1:
+            return None
+        needed = {index}
+        for read in names_read(value):
+            if read in self.params:
+                return None
+            if read in self.counts:
+                source = self.position.get(read)
+                deeper = self(source) if source is not None and source < index else None
+                if deeper is None:
+                    return None
+                needed |= deeper
+            elif read not in self.known:
+                return None
+        return needed

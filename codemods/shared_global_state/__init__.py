@@ -80,7 +80,7 @@ from memfix.rules import FixAvailability, Rule
 from memfix.vocabulary import STATE_WORDS, WEB_FRAMEWORKS
 
 if TYPE_CHECKING:
-    from memfix.pipeline.outline import Outline
+    from memfix.source.outline import Outline
 
 # A module-level history list: an empty list under one of these names.
 LIST_NAMES = ("history", "messages")

@@ -38,7 +38,7 @@ from memfix.codemods.shared_global_state.across import (
     read_replaced,
     readers,
 )
-from memfix.project.facts import Plan, SharedDefinition, SharedImport
+from memfix.facts import Plan, SharedDefinition, SharedImport
 from memfix.rules.codemod import Fix, Invalid, Valid
 from memfix.vocabulary import factory_names
 

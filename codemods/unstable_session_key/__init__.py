@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING
 from memfix.rules import FixAvailability, Rule
 
 if TYPE_CHECKING:
-    from memfix.pipeline.outline import Outline
+    from memfix.source.outline import Outline
 
 
 def _may_key_a_session(outline: Outline, text: str) -> bool:

@@ -248,47 +248,72 @@ class Tracer:
     ) -> Unstable | None:
         if depth > 6:
             return None
-        at_module = function is None
         if isinstance(value, cst.Name):
             return self._name(value, scope, function, depth)
         if _is_literal(value):
             return Unstable(Origin.CONSTANT, code(value), value, value)
         if isinstance(value, cst.FormattedString):
-            parts = [
-                part.expression
-                for part in value.parts
-                if isinstance(part, cst.FormattedStringExpression)
-            ]
-            for part in parts:
-                inner = self._origin(part, scope, function, depth + 1)
-                if inner is not None and inner.origin is not Origin.CONSTANT:
-                    return Unstable(inner.origin, code(value), value, inner.maker)
-            return None
+            return self._formatted(value, scope, function, depth)
         if isinstance(value, cst.BinaryOperation):
-            left = self._origin(value.left, scope, function, depth + 1)
-            right = self._origin(value.right, scope, function, depth + 1)
-            for side in (left, right):
-                if side is not None and side.origin is not Origin.CONSTANT:
-                    return Unstable(side.origin, code(value), value, side.maker)
-            if left is not None and right is not None:
-                return Unstable(Origin.CONSTANT, code(value), value, value)
-            return None
+            return self._binary(value, scope, function, depth)
         if isinstance(value, cst.Attribute | cst.Subscript):
             if not isinstance(value.value, cst.Call):
                 return None  # `req.session_id`, `data["user"]`: read from input
             inner = self._origin(value.value, scope, function, depth + 1)
             return self._wrapped(inner, value)
         if isinstance(value, cst.Call):
-            if self.qualified(value.func) & RANDOM_SOURCES:
-                origin = Origin.PER_CALL if not at_module else Origin.PER_PROCESS
-                return Unstable(origin, code(value), value, value)
-            func = value.func
-            if isinstance(func, cst.Name) and func.value in _CONVERSIONS and value.args:
-                inner = self._origin(value.args[0].value, scope, function, depth + 1)
-                return self._wrapped(inner, value)
-            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
-                inner = self._origin(func.value, scope, function, depth + 1)
-                return self._wrapped(inner, value)
+            return self._call(value, scope, function, depth)
+        return None
+
+    def _formatted(
+        self,
+        value: cst.FormattedString,
+        scope: Scope,
+        function: cst.FunctionDef | None,
+        depth: int,
+    ) -> Unstable | None:
+        """An f-string is as unstable as the first part of it that is not a constant."""
+        for part in value.parts:
+            if not isinstance(part, cst.FormattedStringExpression):
+                continue
+            inner = self._origin(part.expression, scope, function, depth + 1)
+            if inner is not None and inner.origin is not Origin.CONSTANT:
+                return Unstable(inner.origin, code(value), value, inner.maker)
+        return None
+
+    def _binary(
+        self,
+        value: cst.BinaryOperation,
+        scope: Scope,
+        function: cst.FunctionDef | None,
+        depth: int,
+    ) -> Unstable | None:
+        left = self._origin(value.left, scope, function, depth + 1)
+        right = self._origin(value.right, scope, function, depth + 1)
+        for side in (left, right):
+            if side is not None and side.origin is not Origin.CONSTANT:
+                return Unstable(side.origin, code(value), value, side.maker)
+        if left is not None and right is not None:
+            return Unstable(Origin.CONSTANT, code(value), value, value)
+        return None
+
+    def _call(
+        self,
+        value: cst.Call,
+        scope: Scope,
+        function: cst.FunctionDef | None,
+        depth: int,
+    ) -> Unstable | None:
+        if self.qualified(value.func) & RANDOM_SOURCES:
+            origin = Origin.PER_CALL if function is not None else Origin.PER_PROCESS
+            return Unstable(origin, code(value), value, value)
+        func = value.func
+        if isinstance(func, cst.Name) and func.value in _CONVERSIONS and value.args:
+            inner = self._origin(value.args[0].value, scope, function, depth + 1)
+            return self._wrapped(inner, value)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+            inner = self._origin(func.value, scope, function, depth + 1)
+            return self._wrapped(inner, value)
         return None
 
     def _wrapped(self, inner: Unstable | None, outer: cst.BaseExpression) -> Unstable | None:
@@ -313,18 +338,31 @@ class Tracer:
                     return Unstable(Origin.DEFAULT, default, name, param.default, param=param)
                 return None
             if name.value in scope.counts:
-                found = scope.value(name.value)
-                if found is None:
-                    return None
-                inner = self._origin(found[1], scope, function, depth + 1)
-                if inner is None:
-                    return None
-                if inner.target is found[1] and _reads(function, name.value) == 1:
-                    return replace(inner, local=name.value)
-                return replace(inner, target=name, local=None)
+                return self._local(name, scope, function, depth)
         module = self.module_scope
         if function is None and scope is not module:
             return None
+        return self._module_name(name, function, depth)
+
+    def _local(
+        self, name: cst.Name, scope: Scope, function: cst.FunctionDef, depth: int
+    ) -> Unstable | None:
+        """A key read from a local: where the local's one value comes from."""
+        found = scope.value(name.value)
+        if found is None:
+            return None
+        inner = self._origin(found[1], scope, function, depth + 1)
+        if inner is None:
+            return None
+        if inner.target is found[1] and _reads(function, name.value) == 1:
+            return replace(inner, local=name.value)
+        return replace(inner, target=name, local=None)
+
+    def _module_name(
+        self, name: cst.Name, function: cst.FunctionDef | None, depth: int
+    ) -> Unstable | None:
+        """A key read from a module-level name, in a function or at module level."""
+        module = self.module_scope
         found = module.value(name.value)
         if found is None:
             return None

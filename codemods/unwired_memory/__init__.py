@@ -40,7 +40,7 @@ from memfix.rules import FixAvailability, Rule
 from memfix.vocabulary import MEMORY_CLASSES, MEMORY_WORDS
 
 if TYPE_CHECKING:
-    from memfix.pipeline.outline import Outline
+    from memfix.source.outline import Outline
 
 
 def _imports_gradio(outline: Outline, text: str) -> bool:

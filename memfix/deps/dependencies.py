@@ -21,8 +21,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from memfix.deps import toml_edit
-from memfix.pipeline.diff import unified_diff
 from memfix.results import FileResult, Finding, Fix, Status
+from memfix.source.diff import unified_diff
 
 if sys.version_info >= (3, 11):
     import tomllib

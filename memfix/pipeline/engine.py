@@ -11,16 +11,18 @@ from dataclasses import replace
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from memfix.config import Settings, codemods_for
+from memfix.config import Settings
+from memfix.facts import NO_FACTS, FileFacts
 from memfix.files.decode import decode_source
-from memfix.pipeline import linemap, prefilter
-from memfix.pipeline.diff import unified_diff
-from memfix.pipeline.nesting import TOO_DEEP, nesting_problem
-from memfix.pipeline.outline import Outline, outline
-from memfix.pipeline.validate import validation_error
-from memfix.project.facts import NO_FACTS, FileFacts
+from memfix.pipeline import prefilter
 from memfix.results import FileResult, Finding, Fix, Status, failed_result, unchanged_result
+from memfix.rules import registry
 from memfix.rules.codemod import Codemod, Context, SkipFile
+from memfix.source import linemap
+from memfix.source.diff import unified_diff
+from memfix.source.nesting import TOO_DEEP, nesting_problem
+from memfix.source.outline import Outline, outline
+from memfix.source.validate import validation_error
 
 MAX_PASSES = 4
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -41,7 +43,7 @@ def fix_bytes(
     module that imports a memory need not name a LangChain class itself.
     The codemods `per-file-ignores` turns off for `path` are left out.
     """
-    codemods = codemods_for(settings, codemods, path)
+    codemods = registry.for_path(settings, codemods, path)
     early = prefilter.screen(data, path=path, codemods=codemods, settings=settings, facts=facts)
     if early is not None:
         return early
@@ -49,7 +51,7 @@ def fix_bytes(
     if facts:
         settings = replace(settings, prefilter=False)
     if path.endswith(".ipynb"):
-        from memfix.notebook.fix import fix_notebook_bytes  # it builds on fix_source
+        from memfix.pipeline.notebooks import fix_notebook_bytes  # it builds on fix_source
 
         return fix_notebook_bytes(data, path=path, codemods=codemods, settings=settings)
     decoded = decode_source(data)  # `screen` has seen it decode
@@ -95,7 +97,7 @@ def fix_source(
     that fails validation comes back as a FAILED result with `before` untouched.
     The codemods `per-file-ignores` turns off for `path` are left out.
     """
-    codemods = codemods_for(settings, codemods, path)
+    codemods = registry.for_path(settings, codemods, path)
     if facts:
         settings = replace(settings, prefilter=False)  # the facts name what to look at
     outlines: dict[str, Outline | None] = {}

@@ -13,11 +13,11 @@ from dataclasses import replace
 from typing import Protocol
 
 from memfix.config import Settings
+from memfix.facts import NO_FACTS, FileFacts
 from memfix.files.decode import DecodeError, decode_source
-from memfix.project.facts import NO_FACTS, FileFacts
 from memfix.results import FileResult, Status, unchanged_result
 from memfix.rules import registry
-from memfix.vocabulary import LANGCHAIN_ROOTS
+from memfix.source.words import is_candidate
 
 
 class Wanting(Protocol):
@@ -36,7 +36,6 @@ def screens(names: Iterable[str]) -> list[Wanting]:
 
 
 # Every target of every codemod is imported from one of these packages.
-_PACKAGES = tuple(root.encode() for root in LANGCHAIN_ROOTS)
 
 
 def vocabulary(codemods: Iterable[Wanting]) -> tuple[bytes, ...] | None:
@@ -52,18 +51,6 @@ def vocabulary(codemods: Iterable[Wanting]) -> tuple[bytes, ...] | None:
 @functools.lru_cache(maxsize=8)
 def _words(codemods: tuple[Wanting, ...]) -> tuple[bytes, ...] | None:
     return vocabulary(codemods)  # asked once per run, not once per file
-
-
-def mentions_langchain(data: bytes) -> bool:
-    """The first test, true of every file any codemod can have something to do in."""
-    return any(package in data for package in _PACKAGES)
-
-
-def is_candidate(data: bytes, words: Sequence[bytes] | None) -> bool:
-    """Whether a file with these bytes may hold something for the codemods."""
-    if not mentions_langchain(data):
-        return False
-    return words is None or any(word in data for word in words)
 
 
 def screen(

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memfix.config import Settings
+from memfix.facts import NO_FACTS, FileFacts
 from memfix.files import discover, read
 from memfix.pipeline import prefilter
 from memfix.project import repository as project
-from memfix.project.facts import NO_FACTS, FileFacts
+from memfix.project.platform import platform_config
 from memfix.results import FileResult, Status
 from memfix.rules import registry
+from memfix.source.words import mentions_langchain
 
 if TYPE_CHECKING:
     from memfix.deps.dependencies import Need
@@ -56,76 +58,105 @@ def fix_paths(
     found = discover.discover_all(paths, settings)
     tasks = [(str(file), display_path(file)) for file in found.files]
     done = _Progress(len(tasks), progress)
-    results: dict[str, FileResult] = {}
+    run = _Run(settings, chosen, done)
     for place, problem in found.problems:  # a folder, a repository or a link: not analysed
         shown = display_path(place)
-        results[shown] = _no_text(shown, Status.FAILED, problem)
-    kept: dict[str, bytes] = {}  # by shown path: what analysis or the repository pass reads
-    screened: dict[str, FileResult] = {}  # kept for the pass, though the prefilter said no
-    for location, shown in tasks:
-        data = _read(location, shown, settings)
-        if isinstance(data, FileResult):
-            results[shown] = done(data)
-            continue
-        # A file that never names LangChain is screened without loading any codemod.
-        bare = settings.prefilter and not prefilter.mentions_langchain(data)
-        early = prefilter.screen(
-            data, path=shown, codemods=() if bare else chosen.screens(), settings=settings
-        )
-        if early is None or project.may_matter(data):
-            kept[shown] = data
-        if early is not None and shown in kept:
-            screened[shown] = early  # final unless the pass gives the file facts
-        elif early is not None:
-            results[shown] = done(early)
+        run.results[shown] = _no_text(shown, Status.FAILED, problem)
+    run.read_and_screen(tasks)
     located = {shown: location for location, shown in tasks}
-    known = _repository_pass(kept, located, paths, settings, chosen.names)
-    facts = known.facts()
-    for shown, early in screened.items():
-        if shown not in facts:
-            results[shown] = done(early)
-    work = [(shown, kept[shown], facts.get(shown)) for shown in kept if shown not in results]
+    known = _repository_pass(run.kept, located, paths, settings, chosen.names)
+    work = run.link(_with_platform(known.facts(), run.kept, located, paths))
     store = chosen.cache(cache, cache_dir) if work else None
-    if store is not None:  # answered here, a file loads no codemod and starts no process
+    run.analyse(run.from_cache(work, store), store)
+    settled = run.settle(known, store)
+    settled = _with_dependency_edits(settled, paths, tasks)
+    return sorted(settled, key=lambda result: result.path)
+
+
+_Work = tuple[str, bytes, "FileFacts | None"]
+
+
+class _Run:
+    """What a run has found so far: final results by shown path, and the files still to do."""
+
+    def __init__(self, settings: Settings, chosen: _Chosen, done: _Progress) -> None:
+        self.settings, self.chosen, self.done = settings, chosen, done
+        self.results: dict[str, FileResult] = {}
+        self.kept: dict[str, bytes] = {}  # what analysis or the repository pass reads
+        self.screened: dict[str, FileResult] = {}  # kept for the pass, though screened out
+
+    def read_and_screen(self, tasks: Sequence[tuple[str, str]]) -> None:
+        """Read each file once; the prefilter settles most of them without a parse."""
+        for location, shown in tasks:
+            data = _read(location, shown, self.settings)
+            if isinstance(data, FileResult):
+                self.results[shown] = self.done(data)
+                continue
+            # A file that never names LangChain is screened without loading any codemod.
+            bare = self.settings.prefilter and not mentions_langchain(data)
+            screens = () if bare else self.chosen.screens()
+            early = prefilter.screen(data, path=shown, codemods=screens, settings=self.settings)
+            if early is None or project.may_matter(data):
+                self.kept[shown] = data
+            if early is not None and shown in self.kept:
+                self.screened[shown] = early  # final unless the pass gives the file facts
+            elif early is not None:
+                self.results[shown] = self.done(early)
+
+    def link(self, facts: Mapping[str, FileFacts]) -> list[_Work]:
+        """The files left to analyse, each with what the repository pass says of it."""
+        for shown, early in self.screened.items():
+            if shown not in facts:
+                self.results[shown] = self.done(early)
+        return [(s, self.kept[s], facts.get(s)) for s in self.kept if s not in self.results]
+
+    def from_cache(self, work: list[_Work], store: Cache | None) -> list[_Work]:
+        """The work the cache cannot answer; answered here, a file loads no codemod."""
+        if store is None:
+            return work
         misses = []
         for item in work:
             cached = _cached(store, item)
             if cached is None:
                 misses.append(item)
             else:
-                results[cached.path] = done(cached)
-        work = misses
-    jobs = settings.jobs or os.cpu_count() or 1
-    if jobs > 1 and len(work) >= POOL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            chunk = max(1, len(work) // (jobs * 8))
-            count = len(work)
-            outputs = pool.map(
-                _analyse,
-                work,
-                [chosen.classes()] * count,
-                [settings] * count,
-                [store] * count,
-                chunksize=chunk,
-            )
-            for result in outputs:
-                results[result.path] = done(result)
-    else:
+                self.results[cached.path] = self.done(cached)
+        return misses
+
+    def analyse(self, work: list[_Work], store: Cache | None) -> None:
+        """Run the codemods over `work`, over a process pool when there is enough of it."""
+        classes, settings = self.chosen.classes, self.settings
+        jobs = settings.jobs or os.cpu_count() or 1
+        if jobs > 1 and len(work) >= POOL_THRESHOLD:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                count = len(work)
+                outputs = pool.map(
+                    _analyse,
+                    work,
+                    [classes()] * count,
+                    [settings] * count,
+                    [store] * count,
+                    chunksize=max(1, count // (jobs * 8)),
+                )
+                for result in outputs:
+                    self.results[result.path] = self.done(result)
+            return
         for item in work:
-            result = _analyse(item, chosen.classes(), settings, store)
-            results[result.path] = done(result)
-    settled = list(results.values())
-    if known.groups:
-        settled = project.settle_results(
+            result = _analyse(item, classes(), settings, store)
+            self.results[result.path] = self.done(result)
+
+    def settle(self, known: project.Project, store: Cache | None) -> list[FileResult]:
+        """The results, with a shared object's edits landing in both files or in neither."""
+        settled = list(self.results.values())
+        if not known.groups:
+            return settled
+        classes, settings = self.chosen.classes, self.settings
+        return project.settle_results(
             known,
             settled,
             settings.unsafe_fixes,
-            lambda shown, new: _analyse(
-                (shown, kept[shown], new), chosen.classes(), settings, store
-            ),
+            lambda shown, new: _analyse((shown, self.kept[shown], new), classes(), settings, store),
         )
-    settled = _with_dependency_edits(settled, paths, tasks)
-    return sorted(settled, key=lambda result: result.path)
 
 
 class _Chosen:
@@ -136,7 +167,9 @@ class _Chosen:
         self._screens: Sequence[prefilter.Wanting] | None = None
         self._settings = settings
         if codemods is None:
-            self.names = registry.selected_names(settings.select, settings.ignore)
+            self.names = registry.selected_names(
+                settings.select, settings.ignore, settings.per_file_ignores
+            )
         else:
             self.names = tuple(codemod.NAME for codemod in codemods)
 
@@ -151,7 +184,9 @@ class _Chosen:
 
     def classes(self) -> Sequence[type[Codemod]]:
         if self._classes is None:
-            self._classes = registry.selected(self._settings.select, self._settings.ignore)
+            self._classes = registry.selected(
+                self._settings.select, self._settings.ignore, self._settings.per_file_ignores
+            )
         return self._classes
 
     def cache(self, enabled: bool, folder: Path | None) -> Cache | None:
@@ -206,6 +241,27 @@ def _repository_pass(
         shown=lambda path: in_run.get(path) or display_path(path),
     )
     return project.plan(files, roots, disk)
+
+
+def _with_platform(
+    facts: Mapping[str, FileFacts],
+    kept: Mapping[str, bytes],
+    located: Mapping[str, str],
+    paths: Sequence[Path],
+) -> dict[str, FileFacts]:
+    """The facts, plus for each kept file the `langgraph.json` that serves it as a graph.
+
+    Only a config inside the run's tree counts: at or above the file, up to the path given.
+    """
+    found = dict(facts)
+    for shown in kept:
+        file = Path(located[shown]).resolve()
+        roots = [p.resolve() for p in paths if file.is_relative_to(p.resolve())]
+        root = roots[0] if roots else file.parent
+        config = platform_config(file, root if root.is_dir() else root.parent)
+        if config is not None:
+            found[shown] = replace(found.get(shown, NO_FACTS), platform=(display_path(config),))
+    return found
 
 
 def _read(location: str, shown: str, settings: Settings) -> bytes | FileResult:

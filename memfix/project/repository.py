@@ -24,8 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from memfix.pipeline import prefilter
-from memfix.project.facts import (
+from memfix.facts import (
     FileFacts,
     PerCallBuilder,
     Plan,
@@ -37,6 +36,7 @@ from memfix.project.modules import bindings
 from memfix.project.state_index import StateName, builders, calls, handlers, is_web_module, reads
 from memfix.project.state_index import state_names as find_state_names
 from memfix.results import FileResult, Finding, Fix
+from memfix.source.words import is_candidate
 from memfix.vocabulary import WEB_FRAMEWORKS, factory_names
 
 SHARED = "shared-global-state"
@@ -59,7 +59,7 @@ def _may_import_web(data: bytes) -> bool:
 
 def may_matter(data: bytes) -> bool:
     """Whether the pass may read a file with these bytes: a web module or a candidate."""
-    return any(word in data for word in _WEB_WORDS) or prefilter.is_candidate(data, _STATE_WORDS)
+    return any(word in data for word in _WEB_WORDS) or is_candidate(data, _STATE_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +150,7 @@ def plan(files: Sequence[Path], roots: Sequence[Path], disk: Disk) -> Project:
         data = disk.read(file) if file.suffix == ".py" else None
         if data is None:
             continue
-        index.in_run[file] = data if prefilter.is_candidate(data, _STATE_WORDS) else None
+        index.in_run[file] = data if is_candidate(data, _STATE_WORDS) else None
         if _may_import_web(data):
             tree = _parse(data)
             if tree is not None and is_web_module(tree):
@@ -184,7 +184,7 @@ class _Index:
             return self.parsed[file]
         in_run = file in self.in_run
         data = self.in_run[file] if in_run else self.disk.read(file)
-        if data is None or not (in_run or prefilter.is_candidate(data, _STATE_WORDS)):
+        if data is None or not (in_run or is_candidate(data, _STATE_WORDS)):
             self.parsed[file] = None
             return None
         module = _definer(data, self.disk.shown(file), in_run=in_run)

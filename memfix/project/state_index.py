@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from memfix.pipeline.outline import import_table
+from memfix.source.outline import import_table
 from memfix.vocabulary import (
     CHAINS_WITH_OWN_MEMORY,
     IDENTITY_NAMES,

@@ -122,7 +122,7 @@ class _FileFixes:
         if chosen not in self._valid:
             import libcst as cst  # only when a finding's own hunks may stand alone
 
-            from memfix.pipeline.validate import validation_error
+            from memfix.source.validate import validation_error
 
             changes = [change for number in sorted(chosen) for change in self.hunks[number]]
             text = apply_changes(self.result.before, changes)

@@ -23,11 +23,11 @@ from libcst.metadata import (
 )
 
 from memfix.config import Settings
-from memfix.pipeline.outline import Outline, outline
-from memfix.project.facts import NO_FACTS, FileFacts
+from memfix.facts import NO_FACTS, FileFacts
 from memfix.results import Finding, Fix
 from memfix.rules.rule import Rule
 from memfix.rules.suppression import suppressed_names
+from memfix.source.outline import Outline, outline
 
 __all__ = ["Codemod", "Context", "Fix", "Invalid", "Rule", "SkipFile", "Valid", "suppressed_names"]
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memfix.errors import MemfixError, UnknownCodemodError
+from memfix.config import Settings, ignored_in
+from memfix.errors import ConfigError, MemfixError, UnknownCodemodError, did_you_mean
 from memfix.rules.rule import Rule
 
 if TYPE_CHECKING:
@@ -112,18 +113,36 @@ def rule(name: str) -> Rule:
     raise UnknownCodemodError(name, names())
 
 
-def selected_rules(select: Iterable[str], ignore: Iterable[str]) -> tuple[Rule, ...]:
-    """The declarations of the rules a run uses: `select` (default all) minus `ignore`."""
+def selected_rules(
+    select: Iterable[str],
+    ignore: Iterable[str],
+    per_file_ignores: Iterable[tuple[str, Sequence[str]]] = (),
+) -> tuple[Rule, ...]:
+    """The declarations of the rules a run uses: `select` (default all) minus `ignore`.
+
+    Raises UnknownCodemodError for a name no rule has, and ConfigError naming the
+    pattern for such a name in `per-file-ignores`.
+    """
     select, ignore = tuple(select), tuple(ignore)
     for name in (*select, *ignore):
         if name not in names():
             raise UnknownCodemodError(name, names())
+    for pattern, ignored in per_file_ignores:
+        for name in ignored:
+            if name not in names():
+                hint = did_you_mean(name, names())
+                problem = f"unknown codemod {name!r}{hint}; `memfix rules` lists them"
+                raise ConfigError(f"per-file-ignores.{pattern}", problem)
     return tuple(r for r in rules() if (not select or r.name in select) and r.name not in ignore)
 
 
-def selected_names(select: Iterable[str], ignore: Iterable[str]) -> tuple[str, ...]:
+def selected_names(
+    select: Iterable[str],
+    ignore: Iterable[str],
+    per_file_ignores: Iterable[tuple[str, Sequence[str]]] = (),
+) -> tuple[str, ...]:
     """The names of the rules a run uses (see `selected`), without importing a codemod."""
-    return tuple(declared.name for declared in selected_rules(select, ignore))
+    return tuple(d.name for d in selected_rules(select, ignore, per_file_ignores))
 
 
 def needs_project(names: Iterable[str]) -> bool:
@@ -175,9 +194,21 @@ def by_name(name: str) -> type[Codemod]:
     return load(rule(name))
 
 
-def selected(select: Iterable[str], ignore: Iterable[str]) -> Sequence[type[Codemod]]:
+def selected(
+    select: Iterable[str],
+    ignore: Iterable[str],
+    per_file_ignores: Iterable[tuple[str, Sequence[str]]] = (),
+) -> Sequence[type[Codemod]]:
     """The codemods a run uses: `select` (default all) minus `ignore`, names checked."""
-    return [load(declared) for declared in selected_rules(select, ignore)]
+    return [load(declared) for declared in selected_rules(select, ignore, per_file_ignores)]
+
+
+def for_path(
+    settings: Settings, codemods: Sequence[type[Codemod]], path: str
+) -> list[type[Codemod]]:
+    """The codemods to run on `path`: `codemods` less those `per-file-ignores` turns off."""
+    ignored = ignored_in(settings, path)
+    return [codemod for codemod in codemods if codemod.NAME not in ignored]
 
 
 def source_files() -> list[Path]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from memfix.results import Fix
 
 if TYPE_CHECKING:
-    from memfix.pipeline.outline import Outline
+    from memfix.source.outline import Outline
 
 __all__ = ["PLUGIN_PRIORITY", "Fix", "FixAvailability", "Rule"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from memfix.config import Settings, codemods_for, find_pyproject, load_settings
+from memfix.config import Settings, find_pyproject, load_settings
 from memfix.errors import MemfixError
 from memfix.files.decode import DecodeError, decode_source
 from memfix.files.discover import is_excluded
@@ -104,15 +104,15 @@ def place_of(request: Request) -> Place | None:
     # The client decides: an editor applies a fix the moment it is chosen.
     settings = replace(settings, unsafe_fixes=request.unsafe_fixes)
     if file is None:  # an unsaved buffer has no project: the defaults
-        codemods = registry.selected(settings.select, settings.ignore)
+        codemods = registry.selected(settings.select, settings.ignore, settings.per_file_ignores)
         return Place("untitled.py", None, None, settings, tuple(codemods))
     folder = _folder_of(file, request.folders)
     base = folder or _config_folder(file) or file.parent
     relative = file.relative_to(base) if base in file.parents else Path(file.name)
     if is_excluded(relative, (*settings.extend_exclude, *settings.exclude)):
         return None
-    chosen = registry.selected(settings.select, settings.ignore)
-    codemods = codemods_for(settings, chosen, file.as_posix())
+    chosen = registry.selected(settings.select, settings.ignore, settings.per_file_ignores)
+    codemods = registry.for_path(settings, chosen, file.as_posix())
     return Place(relative.as_posix(), file, folder, settings, tuple(codemods))
 
 

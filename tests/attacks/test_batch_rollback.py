@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from memfix.batch import BatchOptions, RepoOutcome, RepoStatus, migrate, run_batch
+from memfix.batch import BatchOptions, RepoOutcome, RepoStatus
 from memfix.files import git
 from memfix.files.write import Gate, WriteError
+from memfix.fleet.local import migrate, run_batch
 from memfix.results import FileResult
 from tests.support.cli import invoke
 from tests.support.fixtures import PROGRAM

@@ -14,14 +14,14 @@ import pytest
 from memfix import report
 from memfix.config import Settings
 from memfix.notebook.document import read_notebook
-from memfix.notebook.fix import fix_notebook
 from memfix.pipeline.engine import fix_source
-from memfix.pipeline.validate import undefined_names
+from memfix.pipeline.notebooks import fix_notebook
 from memfix.report.text import error_line
 from memfix.results import Status
 from memfix.rules import registry
 from memfix.rules.codemod import Codemod, Fix
 from memfix.rules.registry import all_codemods
+from memfix.source.validate import undefined_names
 from tests.support.cli import invoke
 
 IMPORTS = "from langchain_core.chat_history import InMemoryChatMessageHistory"
@@ -156,7 +156,7 @@ def test_a_rejected_notebook_fix_is_that_notebooks_failure_like_a_python_files()
 def test_check_reports_a_rejected_notebook_fix_and_exits_1(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(registry, "selected", lambda select, ignore: [RenameToUndefined])
+    monkeypatch.setattr(registry, "selected", lambda *chosen: [RenameToUndefined])
     (project / "nb.ipynb").write_text(notebook(*REJECTED), encoding="utf-8")
     (project / "ok.ipynb").write_text(notebook("import langchain_core\ny = 1"), encoding="utf-8")
     before = (project / "nb.ipynb").read_bytes()

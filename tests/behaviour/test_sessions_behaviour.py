@@ -27,7 +27,7 @@ from memfix.codemods.per_call_state.transform import PerCallState
 from memfix.config import Settings
 from memfix.pipeline.engine import fix_source
 from memfix.rules.registry import all_codemods
-from memfix.rules.testing import run
+from memfix.testing import run
 from tests.support.conversations import Driver, Say, conversation, remembers_apart
 from tests.support.fakes import run_program
 from tests.support.fixtures import parse_fixture

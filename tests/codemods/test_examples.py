@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from memfix.rules.registry import all_codemods
-from memfix.rules.testing import Example, check_example, examples
+from memfix.testing import Example, check_example, examples
 
 CASES = [case for codemod in all_codemods() for case in examples(codemod)]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from memfix.rules.registry import by_name
-from memfix.rules.testing import run
+from memfix.testing import run
 from tests.support.fixtures import CASES, parse_fixture
 
 

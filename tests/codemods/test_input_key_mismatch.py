@@ -6,7 +6,7 @@ import pytest
 
 from memfix.codemods.input_key_mismatch.transform import InputKeyMismatch
 from memfix.results import FileResult, Status
-from memfix.rules.testing import run
+from memfix.testing import run
 
 LEGACY = (
     "from langchain.memory import ConversationBufferMemory\n"

@@ -9,7 +9,7 @@ from memfix.config import Settings, Target
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Fix, Status
 from memfix.rules.registry import all_codemods
-from memfix.rules.testing import run
+from memfix.testing import run
 
 HEAD = (
     "from langchain.chains import ConversationChain\n"

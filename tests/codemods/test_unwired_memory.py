@@ -6,7 +6,7 @@ import pytest
 
 from memfix.codemods.unwired_memory.transform import UnwiredMemory
 from memfix.results import FileResult, Status
-from memfix.rules.testing import run
+from memfix.testing import run
 
 IMPORTS = (
     "from langchain_openai import ChatOpenAI\n"

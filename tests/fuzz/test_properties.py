@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from memfix.config import Settings
 from memfix.pipeline.engine import fix_bytes, fix_source
-from memfix.pipeline.validate import undefined_names
 from memfix.results import Status
 from memfix.rules.registry import all_codemods
+from memfix.source.validate import undefined_names
 from tests.support.faults import memfix_fault
 from tests.support.fixtures import CASES, parse_fixture
 

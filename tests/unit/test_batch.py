@@ -99,11 +99,9 @@ def test_batch_migrates_each_repo_and_reports_the_rest(
     assert git(repos["clean"], "branch", "--list", "memfix/*") == ""
     reviews = tmp_path / "reviews"
     assert sorted(p.name for p in reviews.iterdir()) == [
-        "broken.md",
-        "broken.patch",
-        "clean.md",
-        "legacy.md",
-        "legacy.patch",
+        *("broken.done", "broken.jsonl", "broken.md", "broken.patch"),
+        *("clean.done", "clean.jsonl", "clean.md"),
+        *("legacy.done", "legacy.jsonl", "legacy.md", "legacy.patch"),
     ]
     assert "memfix found nothing to change" in (reviews / "clean.md").read_text("utf-8")
     assert "## Files memfix could not process" in (reviews / "broken.md").read_text("utf-8")

@@ -57,9 +57,10 @@ def test_overrides_skip_none() -> None:
 
 
 def test_per_file_ignores_pick_the_codemods_per_file() -> None:
-    from memfix.config import codemods_for, ignored_in
+    from memfix.config import ignored_in
     from memfix.rules.codemod import Codemod
     from memfix.rules.registry import all_codemods
+    from memfix.rules.registry import for_path as codemods_for
 
     settings = settings_from_table(
         {

@@ -18,11 +18,11 @@ from memfix.deps.dependencies import (
     preferred,
 )
 from memfix.files.discover import dependency_file
-from memfix.notebook.fix import fix_notebook
 from memfix.pipeline import runner
-from memfix.pipeline.diff import unified_diff
 from memfix.pipeline.engine import fix_source
+from memfix.pipeline.notebooks import fix_notebook
 from memfix.results import Fix, Status
+from memfix.source.diff import unified_diff
 from tests.support.cli import invoke
 from tests.support.fixtures import parse_fixture
 

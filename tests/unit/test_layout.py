@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,3 +120,28 @@ def test_the_rule_api_imports_only_the_bottom_layer() -> None:
         targets = imports(modules[name], at_import_time=False)
         above = {t for t in targets if _unit(t) not in {*BOTTOM, "rules", None}}
         assert not above, (name, sorted(above))
+
+
+def test_subpackages_import_each_other_without_a_cycle_even_inside_functions() -> None:
+    graph: dict[str, set[str]] = {}
+    for name, tree in core_modules().items():
+        source = _unit(name) or name
+        targets = {_unit(t) for t in imports(tree, at_import_time=False)} - {None, source}
+        graph.setdefault(source, set()).update(t for t in targets if t and t != "__version__")
+    done: set[str] = set()
+
+    def visit(unit: str, path: tuple[str, ...]) -> None:
+        if unit in path:
+            pytest.fail("layer cycle: " + " -> ".join((*path[path.index(unit) :], unit)))
+        if unit in done:
+            return
+        for target in sorted(graph.get(unit, ())):
+            visit(target, (*path, unit))
+        done.add(unit)
+
+    for unit in sorted(graph):
+        visit(unit, ())
+    # The order the pipeline reads in: each of these imports none of those after it.
+    order = ["cli", "pipeline", "project", "rules", "source", "config"]
+    for upper, lower in itertools.pairwise(order):
+        assert upper not in graph.get(lower, set()), (lower, upper)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from memfix.api import fix_text
-from memfix.pipeline import linemap
+from memfix.source import linemap
 
 
 def test_unchanged_lines_keep_their_numbers_around_an_insertion() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from memfix.pipeline.nesting import MAX_DEPTH, nesting_problem
+from memfix.source.nesting import MAX_DEPTH, nesting_problem
 
 
 @pytest.mark.parametrize("terms", [2, MAX_DEPTH - 10])

@@ -21,9 +21,9 @@ from memfix.files.discover import discover
 from memfix.files.write import WriteError, write_if_unchanged
 from memfix.notebook.cells import join_cells
 from memfix.notebook.document import read_notebook, with_sources
-from memfix.notebook.fix import fix_notebook
 from memfix.pipeline import cache
 from memfix.pipeline.engine import fix_bytes
+from memfix.pipeline.notebooks import fix_notebook
 from memfix.report.github import to_github
 from memfix.report.json_report import to_json
 from memfix.report.sarif import to_sarif

@@ -139,7 +139,7 @@ def test_explain_and_sarif_describe_the_plugin_from_its_declaration(
 def test_the_plugins_own_examples_pass_memfixs_checker(installed: Path, tmp_path: Path) -> None:
     script = (
         "from memfix.rules.registry import by_name\n"
-        "from memfix.rules.testing import check_example, examples\n"
+        "from memfix.testing import check_example, examples\n"
         f"cases = list(examples(by_name({NAME!r})))\n"
         "for case in cases:\n"
         "    check_example(case)\n"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from memfix.config import Settings
-from memfix.notebook.fix import fix_notebook
 from memfix.pipeline.engine import fix_source
+from memfix.pipeline.notebooks import fix_notebook
 from memfix.report.fingerprint import fingerprint
 from memfix.report.jsonl import to_jsonl
 from memfix.report.statements import Statements

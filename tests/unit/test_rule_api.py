@@ -16,10 +16,10 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper
 
-from memfix.pipeline.outline import Outline
 from memfix.results import Fix
 from memfix.rules import FixAvailability, Rule, registry
 from memfix.rules.codemod import Codemod, Context
+from memfix.source.outline import Outline
 
 CODEMODS = Path(__file__).parents[2] / "codemods"
 
@@ -238,10 +238,15 @@ def test_each_built_in_rule_is_documented_by_its_packages_literal_docstring() ->
 def test_built_in_rules_run_in_the_order_of_their_priority() -> None:
     assert registry.names() == (
         "shared-global-state",
+        "saver-closed-early",
+        "checkpointer-per-call",
         "in-process-history",
         "unstable-session-key",
         "per-call-state",
         "legacy-conversation-chain",
+        "missing-thread-id",
+        "saver-async-mismatch",
+        "saver-not-set-up",
         "input-key-mismatch",
         "memory-key-mismatch",
         "unwired-memory",

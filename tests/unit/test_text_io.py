@@ -9,8 +9,8 @@ import libcst as cst
 import pytest
 
 from memfix.files.decode import DecodeError, decode_source, encode_source
-from memfix.pipeline.diff import unified_diff
-from memfix.pipeline.validate import validation_error
+from memfix.source.diff import unified_diff
+from memfix.source.validate import validation_error
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,11 @@ from memfix.config import Settings
 from memfix.notebook import cells
 from memfix.notebook import document as notebook
 from memfix.pipeline import prefilter
-from memfix.pipeline.diff import unified_diff
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Finding, Status, failed_result, unchanged_result
 from memfix.rules.codemod import Codemod
+from memfix.source.diff import unified_diff
+from memfix.source.words import is_candidate
 
 
 def fix_notebook_bytes(
@@ -33,7 +34,7 @@ def fix_notebook_bytes(
         return FileResult(
             path, "", "", "", (), Status.FAILED, f"cannot decode: {problem}", digest=digest
         )
-    if settings.prefilter and not prefilter.is_candidate(data, prefilter.vocabulary(codemods)):
+    if settings.prefilter and not is_candidate(data, prefilter.vocabulary(codemods)):
         result = unchanged_result(path, text, ())
     else:
         result = fix_notebook(text, path=path, codemods=codemods, settings=settings)

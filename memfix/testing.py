@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from memfix.config import Settings
+from memfix.config import Settings, Target
 from memfix.pipeline.engine import fix_source
 from memfix.results import FileResult, Status
 from memfix.rules.codemod import Codemod, Invalid, Valid
@@ -32,11 +32,23 @@ def examples(codemod: type[Codemod]) -> Iterator[Example]:
 
 
 def settings_for(flags: Sequence[str]) -> Settings:
-    """Settings for the flags an example or fixture names (`--unsafe-fixes` only, so far)."""
-    unknown = set(flags) - {"--unsafe-fixes"}
+    """Settings for the flags an example or fixture names: `--unsafe-fixes`, `--target X`.
+
+    Raises ValueError for any other flag, or a target memfix does not have.
+    """
+    rest = list(flags)
+    target = Target.RWMH
+    if "--target" in rest:
+        at = rest.index("--target")
+        value = rest[at + 1] if at + 1 < len(rest) else ""
+        if value not in {t.value for t in Target}:
+            raise ValueError(f"unknown target in example: {value!r}")
+        target = Target(value)
+        del rest[at : at + 2]
+    unknown = set(rest) - {"--unsafe-fixes"}
     if unknown:
         raise ValueError(f"unknown flag(s) in example: {sorted(unknown)}")
-    return Settings(unsafe_fixes="--unsafe-fixes" in flags)
+    return Settings(unsafe_fixes="--unsafe-fixes" in rest, target=target)
 
 
 def run(codemod: type[Codemod], source: str, flags: Sequence[str] = ()) -> FileResult:

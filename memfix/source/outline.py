@@ -130,7 +130,7 @@ def _qualified(chain: list[str], imports: dict[str, set[str]]) -> set[str]:
 
 def _outline_by_libcst(source: str) -> Outline | None:
     """The outline, read by libcst: imports and calls as `outline` reads them."""
-    from memfix.pipeline.nesting import nesting_problem
+    from memfix.source.nesting import nesting_problem
 
     if nesting_problem(source) is not None:
         return None

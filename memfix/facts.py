@@ -77,9 +77,11 @@ class FileFacts:
     definitions: tuple[SharedDefinition, ...] = ()
     imports: tuple[SharedImport, ...] = ()
     builders: tuple[PerCallBuilder, ...] = ()
+    # The `langgraph.json` that serves this module as a LangGraph platform graph, if any.
+    platform: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.definitions or self.imports or self.builders)
+        return bool(self.definitions or self.imports or self.builders or self.platform)
 
     def key(self) -> str:
         """A short stable digest of the facts, for the result cache ("" when empty)."""
