@@ -55,11 +55,14 @@ packages (`langchain-community` and `sqlalchemy` for SQLite, `redis`,
 `langgraph-checkpoint-postgres`) and, for Postgres, the variable set to a
 `postgresql+psycopg://` URL. The codemod reports without rewriting when the factory
 reads the dict with more than one key, when something removes entries from the dict
-(a "new conversation" button would stop working), when a chain builds its own memory, for an
-async Postgres history or an async graph (their connections must be opened inside the
-event loop), for a Redis graph checkpointer (it needs RediSearch), when a name it would
-add is already taken, and with `--backend memory`. The comment above the URL names the
-packages, and `memfix apply` adds the missing ones, unpinned, to the nearest
+(a "new conversation" button would stop working), when a chain builds its own memory,
+in an async module whose history is also used synchronously (a SQL history serves one
+mode per engine, and a legacy memory under `apredict` loads its turns synchronously and
+saves them asynchronously), for an async Postgres history or an async graph (their
+connections must be opened inside the event loop), for a Redis graph checkpointer (it
+needs RediSearch), when a name it would add is already taken, and with `--backend
+memory`. The comment above the URL names the packages, and `memfix apply` adds the
+missing ones, unpinned, to the nearest
 `requirements.txt` or `pyproject.toml` dependency list in the same change. In a
 module that a `langgraph.json` names as a graph it never adds a checkpointer and reports
 the one present: the LangGraph platform provides persistence and rejects a graph

@@ -43,6 +43,29 @@ CHAT_MEMORIES = frozenset(
 _ASYNC_METHODS = frozenset(
     {"ainvoke", "astream", "abatch", "astream_events", "astream_log", "apredict", "acall", "arun"}
 )
+# Calls that read or write a history synchronously: a runnable run synchronously, or the
+# history's own sync methods. Under an async engine every one of them raises.
+_SYNC_METHODS = frozenset(
+    {
+        "invoke",
+        "stream",
+        "batch",
+        "predict",
+        "add_message",
+        "add_messages",
+        "add_user_message",
+        "add_ai_message",
+        "get_messages",
+    }
+)
+_LEGACY_UNDER_ASYNC = (
+    "a legacy memory run by an async call loads its history synchronously and saves it "
+    "asynchronously, and a SQL history serves only one of the two"
+)
+_MIXED_CALLS = (
+    "the module runs chains both synchronously and asynchronously, and a SQL history "
+    "serves only one of the two"
+)
 
 
 def _factory(value: str, key: str = "session_id") -> str:
@@ -117,8 +140,13 @@ class InProcessHistory(Codemod):
         self.replaced: set[str] = set()
         settings = self.context.settings
         asynchronous = _is_async(node)
-        self.history = history_persistence(
-            settings.backend, settings.history_url_env, asynchronous=asynchronous
+        self.reason = self._history_conflict(node, asynchronous)
+        self.history = (
+            None
+            if self.reason
+            else history_persistence(
+                settings.backend, settings.history_url_env, asynchronous=asynchronous
+            )
         )
         self.saver = checkpointer_persistence(
             settings.backend, settings.history_url_env, asynchronous=asynchronous
@@ -146,6 +174,22 @@ class InProcessHistory(Codemod):
                 self._fix(call, message, self.saver, key=None)
         return bool(self.edits)  # decided here, on the original nodes; leave_Call edits
 
+    def _history_conflict(self, module: cst.Module, asynchronous: bool) -> str:
+        """Why no persistent history serves every use in the module; empty when one does.
+
+        A SQL history runs on a sync engine or an async one, never both: it fits only
+        when every read and write of it has the same mode.
+        """
+        if not asynchronous:
+            return ""
+        legacy = any(
+            class_of_call(self, cst.ensure_type(found, cst.Call)) in CHAT_MEMORIES
+            for found in findall(module, m.Call())
+        )
+        if legacy:
+            return _LEGACY_UNDER_ASYNC
+        return _MIXED_CALLS if _calls_any(module, _SYNC_METHODS) else ""
+
     def _report_on_platform(self, call: cst.Call, config: str) -> None:
         """Report a checkpointer built in a module the LangGraph platform serves as a graph."""
         kind = saver_of_call(self, call) or opened_saver(self, call)
@@ -164,6 +208,8 @@ class InProcessHistory(Codemod):
             call = cst.ensure_type(found, cst.Call)
             kind = class_of_call(self, call)
             message = self.MESSAGE.format(kind=kind, holder=holder)
+            if self.reason:
+                message = f"{message}; not fixed: {self.reason}"
             if kind in IN_PROCESS_HISTORY_CLASSES:
                 self._fix(call, message, self.history, key=key)
             elif kind in CHAT_MEMORIES and not _has_keyword(call, "chat_memory"):
@@ -272,7 +318,12 @@ def _is_async(module: cst.Module) -> bool:
     An `async def` route that calls `.invoke` or `.predict` reads its history
     synchronously, and an async engine would raise there: the calls decide, not the def.
     """
-    methods = m.OneOf(*(m.Name(name) for name in sorted(_ASYNC_METHODS)))
+    return _calls_any(module, _ASYNC_METHODS)
+
+
+def _calls_any(module: cst.Module, names: frozenset[str]) -> bool:
+    """Whether the module calls a method of one of these names on anything."""
+    methods = m.OneOf(*(m.Name(name) for name in sorted(names)))
     return bool(findall(module, m.Call(func=m.Attribute(attr=methods))))
 
 

@@ -58,7 +58,9 @@ Safe when every use of the chain in the module is a call that keeps its result t
 (text stays text): the callers see the same values. A call whose whole result dict is
 used (`chain.invoke(x)`, `chain(x)`) now returns the answer text: that changes a return
 shape, so the migration is unsafe and applied only with `--unsafe-fixes` (the
-`f(x)["response"]` reads of a function that returned the dict go with it). It reports
+`f(x)["response"]` reads of a function that returned the dict go with it). A result
+bound to a name and read only as `result["response"]` stays safe: those reads become
+`result`; one also used whole, read by another key, or bound again is reported. It reports
 without rewriting a chain whose uses it cannot follow (passed on, returned, bound
 twice), a memory that is also read directly or wraps `chat_memory=`, summary and entity
 memories (they call the model to rewrite the history: migrate them by hand), keys that

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 import libcst.matchers as m
@@ -28,6 +28,23 @@ _BUFFERS = frozenset({"ConversationBufferMemory", "ConversationBufferWindowMemor
 # Memories an agent keeps with SummarizationMiddleware, and the keywords they may take.
 _SUMMARIES = frozenset({"ConversationSummaryMemory", "ConversationSummaryBufferMemory"})
 _SUMMARY_KEYWORDS = _MEMORY_KEYWORDS - {"k"} | {"llm", "max_token_limit"}
+# Where a name is bound rather than read: a result bound again cannot be followed.
+_BINDINGS = (
+    cst.AssignTarget,
+    cst.AugAssign,
+    cst.AnnAssign,
+    cst.NamedExpr,
+    cst.For,
+    cst.CompFor,
+    cst.Param,
+    cst.NameItem,
+    cst.AsName,
+    cst.Del,
+    cst.Tuple,
+    cst.List,
+    cst.StarredElement,
+    cst.Element,
+)
 # Completion models: an agent needs a chat model.
 _COMPLETIONS = frozenset({"OpenAI", "AzureOpenAI"})
 
@@ -325,6 +342,11 @@ class LegacyConversationChain(PlannedEdits):
             )
             if isinstance(use, new.Unmigrated):
                 raise (_Deferred if use.deferred else _Declined)(use.reason)
+            if use.changes_type:
+                followed = self._followed(use.outer, function, output)
+                if followed is not None:
+                    edits.extend(followed)
+                    use = replace(use, changes_type=False)
             key = self._key(function)
             constant |= key == new.SESSION_CONSTANT
             unsafe |= use.changes_type
@@ -422,7 +444,61 @@ class LegacyConversationChain(PlannedEdits):
                 if new.index_key(read) != output:
                     raise _Declined(f"the result of {function.name.value}() is read by another key")
                 edits.append((read, _unsubscripted))
+            else:
+                edits.extend(self._followed(call, self._function(call), output) or [])
         return edits
+
+    def _followed(
+        self, result: cst.CSTNode, function: cst.FunctionDef | None, output: str
+    ) -> list[tuple[cst.CSTNode, Edit]] | None:
+        """The reads of a result dict bound to a name, each `name[output]` becoming `name`.
+
+        None when the result is not bound (the caller sees the new type: unsafe). Raises
+        _Declined when it is bound where its reads cannot all be followed: a fix that kept
+        one `name[output]` would fail on the answer text.
+        """
+        bound = self._parent(result)
+        binds = isinstance(bound, cst.AnnAssign | cst.NamedExpr | cst.AugAssign)
+        if not binds and not isinstance(bound, cst.Assign):
+            return None
+        target = bound.targets[0].target if isinstance(bound, cst.Assign) else None
+        if not isinstance(bound, cst.Assign) or len(bound.targets) != 1:
+            target = None
+        if not isinstance(target, cst.Name):
+            raise _Declined("its result is bound where memfix cannot follow its reads")
+        return self._subscript_reads(target, function, output)
+
+    def _subscript_reads(
+        self, target: cst.Name, function: cst.FunctionDef | None, output: str
+    ) -> list[tuple[cst.CSTNode, Edit]] | None:
+        """`name[output]` reads of the one binding `target`, as edits to `name`.
+
+        None when `name` is only used whole (its users see the new type: unsafe).
+        """
+        name = target.value
+        edits: list[tuple[cst.CSTNode, Edit]] = []
+        whole = False
+        for found in findall(function or self.module, m.Name(name)):
+            if found is target:
+                continue
+            read = self._parent(found)
+            if isinstance(read, _BINDINGS):
+                raise _Declined(
+                    f"its result {name!r} is bound again, so its reads cannot be followed"
+                )
+            if not isinstance(read, cst.Subscript) or read.value is not found:
+                whole = True
+                continue
+            key = new.index_key(read)
+            if key != output or isinstance(self._parent(read), cst.AssignTarget | cst.Del):
+                raise _Declined(f"its result {name!r} is read as [{key!r}], not [{output!r}]")
+            edits.append((read, _unsubscripted))
+        if whole and edits:
+            raise _Declined(
+                f"its result {name!r} is read as [{output!r}] and used whole: no one shape "
+                "keeps both working"
+            )
+        return edits or None
 
     def _memory(
         self, call: cst.Call, edits: list[tuple[cst.CSTNode, Edit]], removed: set[str]
@@ -591,10 +667,11 @@ class LegacyConversationChain(PlannedEdits):
             raise _Declined(f"its {what} is not a literal")
         return text
 
-    @staticmethod
-    def _integer(node: cst.BaseExpression, what: str = "window k") -> int:
-        if isinstance(node, cst.Integer) and int(node.value) > 0:
-            return int(node.value)
+    def _integer(self, node: cst.BaseExpression, what: str = "window k") -> int:
+        """A literal number, or a name bound once (never again) to one; else _Declined."""
+        value = self.reach.resolve(node)
+        if isinstance(value, cst.Integer) and int(value.value) > 0:
+            return int(value.value)
         raise _Declined(f"its {what} is not a literal number")
 
 

@@ -30,7 +30,9 @@ Safe: only the string passed as `memory_key` / `history_messages_key` or the val
 `return_messages` changes; the prompt text is never touched. It rewrites only when the
 memory or wrapper and the prompt are literals in the same module and the prompt has
 exactly one history variable; otherwise it reports and names what the prompt reads.
-History passed by hand next to the wrapper is reported, never deleted.
+History passed by hand next to the wrapper is reported, never deleted. A memory that
+other code of the module also reads (`load_memory_variables`, `.buffer`, passed on) is
+reported and left as it is: its new key or shape would break that code.
 """
 
 from __future__ import annotations

@@ -73,6 +73,7 @@ class MemoryKeyMismatch(PlannedEdits):
     ]
 
     def visit_Module(self, node: cst.Module) -> bool:
+        self.module = node
         # Gather first: the prompt is often defined after the memory.
         reach = Reach(self, node)
         chains = list(reach.chains(node))
@@ -114,6 +115,7 @@ class MemoryKeyMismatch(PlannedEdits):
             reads = quoted(prompt.variables) if target is None else repr(target)
             message = self.MESSAGE.format(key=key, reads=reads)
             fixable = target is not None and editable(memory.call, "memory_key")
+            message, fixable = self._kept_for_other_reads(memory, chain, message, fixable)
             if not self.report(memory.call, message, fixed=fixable) or not fixable or not target:
                 return
             old = _keyword_value(memory.call, "memory_key")
@@ -123,13 +125,69 @@ class MemoryKeyMismatch(PlannedEdits):
             return  # it formats messages and text alike
         name = f"{memory.kind}()"
         if key in prompt.placeholders and memory.returns_messages is False:
-            message = _AS_MESSAGES.format(name=name, key=key)
-            if self.report(memory.call, message, fixed=True):
-                self._set(memory.call, "return_messages", cst.Name("True"))
+            self._set_shape(memory, chain, _AS_MESSAGES.format(name=name, key=key), "True")
         elif key in prompt.text and memory.returns_messages is True:
-            message = _AS_TEXT.format(name=name, key=key)
-            if self.report(memory.call, message, fixed=True):
-                self._set(memory.call, "return_messages", cst.Name("False"))
+            self._set_shape(memory, chain, _AS_TEXT.format(name=name, key=key), "False")
+
+    def _set_shape(self, memory: Memory, chain: Chain | None, message: str, value: str) -> None:
+        """Report the memory's shape, and set `return_messages` when nothing else reads it."""
+        message, fixable = self._kept_for_other_reads(memory, chain, message, True)
+        if self.report(memory.call, message, fixed=fixable) and fixable:
+            self._set(memory.call, "return_messages", cst.Name(value))
+
+    def _kept_for_other_reads(
+        self, memory: Memory, chain: Chain | None, message: str, fixable: bool
+    ) -> tuple[str, bool]:
+        """The message and whether to fix, given who else reads the memory's variables.
+
+        A changed key or shape is what every reader of the memory receives: code that
+        loads its variables or reads its buffer would fail where it worked.
+        """
+        if not fixable:
+            return message, False
+        reader = self._other_reader(memory.call, chain)
+        if reader is None:
+            return message, True
+        line = self.position(reader).line
+        return f"{message}; line {line} also reads this memory, which the fix would break", False
+
+    def _other_reader(self, call: cst.Call, chain: Chain | None) -> cst.CSTNode | None:
+        """Where code other than its chain reads the memory `call` builds; None if nowhere."""
+        bound = self.parent(call)
+        if isinstance(bound, cst.Arg):
+            return None  # built inside the chain's own call: nothing else can reach it
+        target = bound.targets[0].target if isinstance(bound, cst.Assign) else None
+        if not isinstance(bound, cst.Assign) or len(bound.targets) != 1:
+            target = None
+        if not isinstance(target, cst.Name):
+            return call  # bound where its readers cannot be followed
+        for found in findall(self.module, m.Name(target.value)):
+            if found is target or not self._is_variable(found):
+                continue
+            if not self._passed_to_chain(found, chain):
+                return found
+        return None
+
+    def _is_variable(self, node: cst.CSTNode) -> bool:
+        """Whether a `Name` stands for a variable: not an attribute, keyword or import."""
+        above = self.parent(node)
+        if isinstance(above, cst.Attribute) and above.attr is node:
+            return False
+        if isinstance(above, cst.Arg) and above.keyword is node:
+            return False
+        while above is not None:
+            if isinstance(above, cst.Import | cst.ImportFrom):
+                return False
+            above = self.parent(above)
+        return True
+
+    def _passed_to_chain(self, node: cst.CSTNode, chain: Chain | None) -> bool:
+        above = self.parent(node)
+        if not isinstance(above, cst.Arg) or above.value is not node or above.keyword is None:
+            return False
+        return above.keyword.value == "memory" and (
+            chain is None or self.parent(above) is chain.call
+        )
 
     def _check_wrapper(self, chain: Chain) -> None:
         prompt, key = chain.prompt, chain.history_key

@@ -56,7 +56,11 @@ that reads a parameter, or a local that does, is ever moved. When a handler has 
 identity, the fix that gives it one is unsafe (applied only with `--unsafe-fixes`):
 a FastAPI route gets a new `session_id` query parameter, a Flask route reads
 `request.json["session_id"]`, a Gradio callback gets `request: gr.Request`; clients
-must then send it. Anything else without an identity is reported, never hoisted. The
+must then send it. Anything else without an identity is reported, never hoisted.
+State that a call already selects by a key (`config={"configurable": {"session_id":
+channel_id}}` next to a getter `lambda session_id: history`) never moves to module
+scope: it is fetched per value of that key, or reported when the key cannot be read
+where the state is built (it comes from a call, a global, or a later line). The
 codemod stays silent when the state is correct as it is: re-filled from a store
 (`save_context`, `add_messages`), passed in by the caller, returned or stored (a
 factory, `st.session_state`, `cl.user_session`, `app.state`), or used in a loop

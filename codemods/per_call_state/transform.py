@@ -261,8 +261,11 @@ class PerCallState(Codemod):
         reports, moved, blocked = self._per_call_states(body, assigned, closure, params, counts)
         if not reports:
             return None
-        if web:
-            return self._plan_session(function, body, assigned, reports, closure, taken, web)
+        key = _selected_key(body, params, counts, closure.position, reports)
+        if web or key is not None:
+            return self._plan_session(
+                function, body, assigned, reports, closure, taken, web, key=key
+            )
         names = {assigned[i][0] for i in moved}
         can_fix = not blocked and not names & taken and _order_kept(body, moved)
         if not self._report_all(function, reports, fixed=can_fix) or not can_fix:
@@ -330,13 +333,17 @@ class PerCallState(Codemod):
         *,
         fixed: bool,
         kind: Fix = Fix.SAFE,
+        reason: str = "",
     ) -> bool:
-        """Report each state, with the fix safety of its fix; False when a comment silences one."""
+        """Report each state, with the fix safety of its fix and why it is not fixed, if
+        `reason`; False when a comment silences one."""
         silenced = False
         for found in reports:
             message = self.MESSAGE.format(
                 kind=found.kind, name=found.name, function=function.name.value
             )
+            if reason:
+                message = f"{message}; not fixed: {reason}"
             if not self.report(found.call, message, fixed=fixed, fix=kind):
                 silenced = True
         return not silenced
@@ -350,12 +357,18 @@ class PerCallState(Codemod):
         closure: Callable[[int], set[int] | None],
         taken: set[str],
         web: Sequence[str],
+        *,
+        key: _Key | None = None,
     ) -> _Plan | None:
         """A per-session home in a handler: `st.session_state`, else a factory keyed by identity.
 
         Module scope is never an option here: it would share one conversation between
-        every user of the handler.
+        every user of the handler. Nor is it when the handler already selects the
+        conversation per call (`key`): the state then lives per value of that key, or
+        is only reported.
         """
+        if key is not None:
+            return self._plan_selected(function, body, assigned, reports, closure, taken, key)
         if self.streamlit and "streamlit" in web:
             keys = [found.name for found in reports]
             ok = not set(keys) & self.state_keys and len(set(keys)) == len(keys)
@@ -374,8 +387,8 @@ class PerCallState(Codemod):
         expression = identity.expression if identity else None
         signature, kind = None, Fix.SAFE
         if identity is None:
-            key = settings.session_key or "session_id"
-            new = new_identity(function, self.module, self._qualified, key, web)
+            name = settings.session_key or "session_id"
+            new = new_identity(function, self.module, self._qualified, name, web)
             if new is not None:
                 expression, signature, kind = new.expression, new.signature, Fix.UNSAFE
         plan = (
@@ -389,6 +402,35 @@ class PerCallState(Codemod):
         assert plan is not None
         self.factories.update(plan[1])
         return replace(plan[0], signature=signature)
+
+    def _plan_selected(
+        self,
+        function: cst.FunctionDef,
+        body: Sequence[cst.BaseStatement],
+        assigned: dict[int, tuple[str, cst.BaseExpression]],
+        reports: Sequence[_Found],
+        closure: Callable[[int], set[int] | None],
+        taken: set[str],
+        key: _Key,
+    ) -> _Plan | None:
+        """State whose conversation the call selects by `key`: one state per key value.
+
+        The factory is called with the very value the call passes as its session key,
+        so users stay as far apart as they were; a key that cannot be read where the
+        state is built (a call, a global, a local set later) is reported, never guessed.
+        """
+        if key.expression is None:
+            reason = (
+                f"the conversation is selected per call by {key.text}, which cannot be "
+                "proven to be read before the state is built; a fix must not share it"
+            )
+            self._report_all(function, reports, fixed=False, kind=Fix.NONE, reason=reason)
+            return None
+        plan = self._factories(body, assigned, reports, closure, taken, key.expression)
+        if not self._report_all(function, reports, fixed=plan is not None) or plan is None:
+            return None
+        self.factories.update(plan[1])
+        return plan[0]
 
     def _factories(
         self,
@@ -594,6 +636,72 @@ class PerCallState(Codemod):
 
     def _qualified(self, node: cst.CSTNode) -> set[str]:
         return imported_names(self, node)
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """The session key a function passes in `config={"configurable": {...}}`, per call."""
+
+    text: str  # the key as written, for messages
+    expression: str | None  # the same, when it can be read where the state is built
+
+
+def _selected_key(
+    body: Sequence[cst.BaseStatement],
+    params: set[str],
+    counts: Mapping[str, int],
+    position: Mapping[str, int],
+    reports: Sequence[_Found],
+) -> _Key | None:
+    """The per-call key of the conversation the function selects, else None.
+
+    A configurable value that is not a literal (a parameter, a request field) means
+    each call picks its own conversation: state built here belongs to that value.
+    """
+    first = min(found.index for found in reports)
+    for statement in body:
+        for value in _configurable_values(statement):
+            if isinstance(value, cst.SimpleString | cst.Integer | cst.ConcatenatedString):
+                continue
+            text = cst.Module([]).code_for_node(value)
+            proven = _read_before(value, params, counts, position, first)
+            return _Key(text, text if proven else None)
+    return None
+
+
+def _configurable_values(statement: cst.BaseStatement) -> list[cst.BaseExpression]:
+    """The values of every `configurable` mapping the statement writes."""
+    inner: list[cst.BaseExpression] = []
+    configurable = m.SimpleString(value=m.MatchIfTrue(lambda v: v[1:-1] == "configurable"))
+    for node in findall(statement, m.DictElement(key=configurable)):
+        inner.append(cst.ensure_type(node, cst.DictElement).value)
+    for node in findall(statement, m.Arg(keyword=m.Name("configurable"))):
+        inner.append(cst.ensure_type(node, cst.Arg).value)
+    values: list[cst.BaseExpression] = []
+    for mapping in inner:
+        if isinstance(mapping, cst.Dict):
+            values.extend(e.value for e in mapping.elements if isinstance(e, cst.DictElement))
+    return values
+
+
+def _read_before(
+    value: cst.BaseExpression,
+    params: set[str],
+    counts: Mapping[str, int],
+    position: Mapping[str, int],
+    index: int,
+) -> bool:
+    """Whether `value` reads only parameters, their fields, and locals set from them before
+    statement `index`, and calls nothing: it has the same value where the state is built."""
+    if findall(value, m.Call() | m.Await() | m.Lambda() | m.NamedExpr()):
+        return False
+    for read in names_read(value):
+        if read in params and read not in counts:
+            continue
+        source = position.get(read)
+        if source is None or source >= index:
+            return False
+    return True
 
 
 def _called_class(value: cst.Call, services: Mapping[str, frozenset[str]]) -> str | None:

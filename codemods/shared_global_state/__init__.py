@@ -7,9 +7,13 @@ from per-request code: a FastAPI, Flask or Django route, a Chainlit or Gradio ca
 any function or method of a web or UI app. It turns the object into a per-session
 factory, `get_session_<name>(session_id)` backed by a dict, and makes each handler
 fetch its own with the session identity it already has (a `user_id` or `session_id`
-parameter or request field, Gradio's `gr.Request.session_hash`, Chainlit's chat
-session id). In Streamlit it finds `@st.cache_resource` on a function that builds the
-memory, drops the cache and keeps the result in `st.session_state` instead.
+parameter or request field, a local the handler reads from its request body and checks,
+Gradio's `gr.Request.session_hash`, Chainlit's chat session id). The fetch goes after
+the handler's own validation (a `return ..., 400`, `raise` or `abort()` before the first
+use) and after the line that binds the identity, so a request turned away before is
+turned away the same way after. In Streamlit it finds `@st.cache_resource` on a
+function that builds the memory, drops the cache and keeps the result in
+`st.session_state` instead.
 
 ## Why is this bad?
 Module scope lives once per process. Every user reads and writes the same history:
@@ -48,10 +52,14 @@ def chat(user_id: str, message: str):
 ## Fix safety
 Safe when every handler has an identity in reach: no signature changes; the
 statements that build the state move unchanged into the factory, and each handler
-gains one line that fetches its session's object. When a handler has none, the fix
-that gives it one is unsafe (only with `--unsafe-fixes`): a FastAPI route gets a
-`session_id` query parameter, a Flask route reads `request.json["session_id"]`, a
-Gradio callback gets `request: gr.Request`; clients must then send it. It reports
+gains one line that fetches its session's object. A local read with `.get()` counts
+only when the handler turns away a request without it (`if not user_id: return ...`):
+otherwise every client that omits it would share the conversation of None. When a
+handler has none, the fix that gives it one is unsafe (only with `--unsafe-fixes`) and
+shows in the diff as a signature change: a FastAPI route gets a `session_id` query
+parameter, a Gradio callback gets `request: gr.Request`; clients must then send it. A
+request field no client sends is never read: a Flask route with no identity in reach is
+reported, not rewritten. It reports
 without rewriting when a handler cannot be given an identity, when handlers use more
 than one object of the same state (the memory and its chain), when module-level code
 also uses it, when a function rebinds it (`global`), when a name it would add is

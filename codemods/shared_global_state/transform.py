@@ -19,7 +19,6 @@ from memfix.codemods._shared.langchain import (
 from memfix.codemods._shared.names import bindings, names_read, parameter_names
 from memfix.codemods._shared.sessions import (
     dependents,
-    insert_first,
     is_streamlit_cache,
     new_identity,
     session_factory,
@@ -38,6 +37,7 @@ from memfix.codemods.shared_global_state.across import (
     read_replaced,
     readers,
 )
+from memfix.codemods.shared_global_state.placement import bound_identity, fetched_before_use
 from memfix.facts import Plan, SharedDefinition, SharedImport
 from memfix.rules.codemod import Fix, Invalid, Valid
 from memfix.vocabulary import factory_names
@@ -182,7 +182,7 @@ class SharedGlobalState(PlannedEdits):
             if not users or (kind == "history list" and not _appended(name, users)):
                 continue  # a list nobody appends to is a constant, not a history
             entries = set().union(*(read for _, read in users))
-            identities, safety = self._identities(module, [f for f, _ in users])
+            identities, safety = self._identities(module, users)
             entry = next(iter(entries)) if len(entries) == 1 else None
             function, store = factory_names(entry or name)
             needed = _ancestors(entry, members, assigned) if entry else set()
@@ -205,7 +205,7 @@ class SharedGlobalState(PlannedEdits):
             self._to_factory(body, sorted(members), assigned, function, store)
             for (user, _), (expression, signature) in zip(users, identities, strict=True):
                 line = cst.parse_statement(f"{entry} = {function}({expression})")
-                self._edit(user, partial(_first_line, line))
+                self._edit(user, partial(_fetch_line, line, {entry}))
                 if signature is not None:
                     self._edit(user, partial(_signature, signature))
 
@@ -290,7 +290,8 @@ class SharedGlobalState(PlannedEdits):
             users, blocked = readers(module, shared.access)
             if len(aliases) != 1 or not users:
                 continue
-            identities, safety = self._identities(module, [user for user, _ in users])
+            base = shared.access.partition(".")[0]
+            identities, safety = self._identities(module, [(user, {base}) for user, _ in users])
             if shared.plan is Plan.UNSAFE:
                 safety = Fix.UNSAFE
             dotted = "." in shared.access
@@ -328,7 +329,7 @@ class SharedGlobalState(PlannedEdits):
                     self._edit(read, partial(read_replaced, call))
             else:
                 line = cst.parse_statement(f"{shared.access} = {shared.factory}({expression})")
-                self._edit(user, partial(_first_line, line))
+                self._edit(user, partial(_fetch_line, line, {shared.access}))
             if signature is not None:
                 self._edit(user, partial(_signature, signature))
 
@@ -346,20 +347,27 @@ class SharedGlobalState(PlannedEdits):
         return None
 
     def _identities(
-        self, module: cst.Module, users: Sequence[cst.FunctionDef]
+        self, module: cst.Module, users: Sequence[tuple[cst.FunctionDef, set[str]]]
     ) -> tuple[list[tuple[str, Signature | None]] | None, Fix]:
-        """Each handler's identity, and SAFE; UNSAFE when one must be given a new one."""
+        """Each handler's identity, and SAFE; UNSAFE when one must be given a new one.
+
+        `users` are the handlers with the names of the shared object they read. None
+        when a handler has no identity in reach and none can be given to it in a way
+        the diff shows: a new parameter, never a request field no client sends.
+        """
         found: list[tuple[str, Signature | None]] = []
         safety = Fix.SAFE
         key = self.context.settings.session_key
-        for user in users:
-            identity = session_identity(user, module, self._qualified, session_key=key)
+        for user, uses in users:
+            identity = session_identity(
+                user, module, self._qualified, session_key=key
+            ) or bound_identity(user, uses, key)
             if identity is not None:
                 found.append((identity.expression, None))
                 continue
             frameworks = imported_frameworks(self)
             new = new_identity(user, module, self._qualified, key or "session_id", frameworks)
-            if new is None:
+            if new is None or new.signature is None:
                 return None, safety
             found.append((new.expression, new.signature))
             safety = Fix.UNSAFE
@@ -435,8 +443,8 @@ def _signature(signature: Signature, node: cst.CSTNode) -> cst.CSTNode:
     return signature(cst.ensure_type(node, cst.FunctionDef))
 
 
-def _first_line(line: cst.BaseStatement, node: cst.CSTNode) -> cst.CSTNode:
-    return insert_first(cst.ensure_type(node, cst.FunctionDef), line)
+def _fetch_line(line: cst.BaseStatement, uses: set[str], node: cst.CSTNode) -> cst.CSTNode:
+    return fetched_before_use(cst.ensure_type(node, cst.FunctionDef), line, uses)
 
 
 def _two_blank_lines(node: cst.CSTNode) -> cst.CSTNode:

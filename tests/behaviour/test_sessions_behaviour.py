@@ -318,27 +318,8 @@ def test_memory_hoisted_to_module_scope_leaks_between_users(
     assert not remembers_apart((of_a, of_b))
 
 
-# in-process-history gives the async route an async SQLite engine, which the legacy
-# memory (sync inside `apredict`) cannot use: a bug of that codemod, not of these two.
-ASYNC_LEGACY = "per-call-state/fastapi_request_model"
-
-
 @pytest.mark.usefixtures("frameworks")
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            case,
-            marks=pytest.mark.xfail(
-                reason="a legacy memory under apredict reads its history both synchronously "
-                "and asynchronously; SQLChatMessageHistory serves one mode per engine"
-            ),
-        )
-        if case == ASYNC_LEGACY
-        else case
-        for case in sorted(DRIVERS)
-    ],
-)
+@pytest.mark.parametrize("case", sorted(DRIVERS))
 def test_every_codemod_together_keeps_users_apart(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
