@@ -85,6 +85,12 @@ WEB_FRAMEWORKS = frozenset(
         "gradio",
         "streamlit",
         "langserve",
+        # Chat bots: one process answers every chat, each message through the same handler.
+        "telegram",
+        "telebot",
+        "discord",
+        "slack_bolt",
+        "aiogram",
     }
 )
 

@@ -4,11 +4,14 @@
 Finds a LangChain memory, an in-process chat history, a chain that holds one, or a
 `chat_history = []` list that handlers append to, made once at module level and used
 from per-request code: a FastAPI, Flask or Django route, a Chainlit or Gradio callback,
-any function or method of a web or UI app. It turns the object into a per-session
+a Telegram, Discord, Slack or aiogram bot handler, any function or method of a web or
+UI app. It turns the object into a per-session
 factory, `get_session_<name>(session_id)` backed by a dict, and makes each handler
 fetch its own with the session identity it already has (a `user_id` or `session_id`
 parameter or request field, a local the handler reads from its request body and checks,
-Gradio's `gr.Request.session_hash`, Chainlit's chat session id). The fetch goes after
+Gradio's `gr.Request.session_hash`, Chainlit's chat session id, a bot's chat or channel
+id: `update.effective_chat.id`, `message.chat.id`, `ctx.channel.id`, Slack's
+`event["channel"]`). The fetch goes after
 the handler's own validation (a `return ..., 400`, `raise` or `abort()` before the first
 use) and after the line that binds the identity, so a request turned away before is
 turned away the same way after. In Streamlit it finds `@st.cache_resource` on a

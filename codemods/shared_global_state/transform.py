@@ -37,6 +37,7 @@ from memfix.codemods.shared_global_state.across import (
     read_replaced,
     readers,
 )
+from memfix.codemods.shared_global_state.bots import bot_identity
 from memfix.codemods.shared_global_state.placement import bound_identity, fetched_before_use
 from memfix.facts import Plan, SharedDefinition, SharedImport
 from memfix.rules.codemod import Fix, Invalid, Valid
@@ -358,10 +359,12 @@ class SharedGlobalState(PlannedEdits):
         found: list[tuple[str, Signature | None]] = []
         safety = Fix.SAFE
         key = self.context.settings.session_key
+        imported_packages = self.imported_packages()
         for user, uses in users:
             identity = session_identity(
                 user, module, self._qualified, session_key=key
             ) or bound_identity(user, uses, key)
+            identity = identity or bot_identity(user, module, imported_packages)
             if identity is not None:
                 found.append((identity.expression, None))
                 continue

@@ -62,6 +62,9 @@ class KeyUse:
     call: cst.Call
     function: cst.FunctionDef | None
     loop: cst.For | cst.While | None  # the innermost loop of the function around the call
+    # A config kept on the instance (`self.config`, set in `__init__`): the argument to
+    # rebuild at the call, since the value it holds is shared by every call.
+    shared: cst.BaseExpression | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +223,7 @@ class Tracer:
         self, module: cst.Module, qualified: QualifiedNames, *, reruns: bool = False
     ) -> None:
         self.module_scope = Scope(module)
+        self.imported_constants = _imported_constants(module)
         self.qualified = qualified
         self.reruns = reruns  # the module's body runs again for every visitor (Streamlit)
 
@@ -365,7 +369,7 @@ class Tracer:
         module = self.module_scope
         found = module.value(name.value)
         if found is None:
-            return None
+            return self._imported(name, function)
         inner = self._origin(found[1], module, None, depth + 1)
         if inner is None:
             return None
@@ -376,6 +380,30 @@ class Tracer:
             return inner if inner.origin is Origin.CONSTANT else None
         text = f"{name.value} = {inner.text}"
         return Unstable(inner.origin, text, name, inner.maker)
+
+    def _imported(self, name: cst.Name, function: cst.FunctionDef | None) -> Unstable | None:
+        """A constant imported from a settings module, read in a function."""
+        source = self.imported_constants.get(name.value)
+        if function is None or source is None or self.module_scope.counts.get(name.value) != 1:
+            return None
+        return Unstable(Origin.CONSTANT, f"{name.value} imported from {source}", name, name)
+
+
+def _imported_constants(module: cst.Module) -> dict[str, str]:
+    """Upper-case names bound by a top-level `from settings import SESSION_ID`: their module."""
+    found: dict[str, str] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
+                continue
+            source = "." * len(small.relative) + (code(small.module) if small.module else "")
+            for alias in small.names:
+                bound = alias.asname.name if alias.asname else alias.name
+                if isinstance(bound, cst.Name) and bound.value.isupper():
+                    found[bound.value] = source
+    return found
 
 
 def _is_literal(node: cst.BaseExpression) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 import libcst as cst
@@ -140,6 +141,8 @@ class UnstableSessionKey(PlannedEdits):
             # Module-level code runs once per process (a script's one conversation, a web
             # app's warm-up), except in a Streamlit script, which runs again for every visitor.
             return "streamlit" not in self.frameworks and found.origin is not Origin.PER_CALL
+        if found.origin is Origin.CONSTANT and self._one_user_chat(use):
+            return True  # a terminal chat's one conversation: the intended demo
         if found.origin is Origin.DEFAULT and use.function.name.value in self.factories:
             return True  # RunnableWithMessageHistory always passes its factory the key
         if found.origin is Origin.PER_CALL and "chainlit.on_chat_start" in self._callbacks(
@@ -152,6 +155,12 @@ class UnstableSessionKey(PlannedEdits):
             and use.function.name.value == "main"
             and not self._per_turn(use, found)
         )
+
+    def _one_user_chat(self, use: KeyUse) -> bool:
+        """A chat loop, or `main()`, of a script that no web, UI or bot framework serves."""
+        function = use.function
+        in_main = function is not None and function.name.value == "main"
+        return not self.frameworks and (use.loop is not None or in_main)
 
     def _per_turn(self, use: KeyUse, found: Unstable) -> bool:
         """A fresh key made inside the chat loop that uses it."""
@@ -209,12 +218,10 @@ class UnstableSessionKey(PlannedEdits):
         if found.origin is Origin.DEFAULT:
             self._plan_default(use, found, message, function, methods)
             return
-        key = self.context.settings.session_key
-        identity = (
-            find_identity_in_module(function, self.module, session_key=key)
-            or find_identity_in_request_data(function, session_key=key)
-            or self._chainlit_identity(function)
-        )
+        identity = self._identity_in_reach(function)
+        if use.shared is not None:
+            self._plan_shared(use, use.shared, message, function, identity)
+            return
         if identity is not None:
             if self.report(use.value, f"{message}; use {identity.origin}", fixed=True):
                 expression = self._local_holding(function, found, identity.expression)
@@ -225,6 +232,34 @@ class UnstableSessionKey(PlannedEdits):
             self._plan_hoist(use, found, message, self.scopes[function], params)
             return
         self._plan_parameter(use, found, message, function, methods)
+
+    def _identity_in_reach(self, function: cst.FunctionDef) -> Identity | None:
+        """A stable identity of the user the function answers: a parameter, a request field."""
+        key = self.context.settings.session_key
+        return (
+            find_identity_in_module(function, self.module, session_key=key)
+            or find_identity_in_request_data(function, session_key=key)
+            or self._chainlit_identity(function)
+        )
+
+    def _plan_shared(
+        self,
+        use: KeyUse,
+        shared: cst.BaseExpression,
+        message: str,
+        function: cst.FunctionDef,
+        identity: Identity | None,
+    ) -> None:
+        """A config kept on the instance: the call gets its own config, keyed by the user."""
+        message = message.replace(": every user", f" in {code(shared)}: every user", 1)
+        if identity is None:
+            missing = f"; no user identity is in reach in {function.name.value}() to key it by"
+            self.report(use.value, message + missing, fixed=False)
+            return
+        if self.report(use.value, f"{message}; use {identity.origin}", fixed=True):
+            config = f'{{"configurable": {{"{use.key}": {identity.expression}}}}}'
+            new = cst.parse_expression(config)
+            self._edit(shared, lambda _: new)
 
     def _callbacks(self, function: cst.FunctionDef) -> dict[str, cst.Attribute]:
         """The Chainlit callbacks a function is registered as (`@cl.on_message`)."""
@@ -318,6 +353,9 @@ class UnstableSessionKey(PlannedEdits):
         if isinstance(found.maker, cst.Call):
             made_by = self._qualified(found.maker.func) & RANDOM_SOURCES
             self.dropped.update(name.partition(".")[0] for name in made_by)
+        if isinstance(found.maker, cst.Name):
+            source = self.tracer.imported_constants.get(found.maker.value)
+            self.dropped.update([source] if source else [])
         entry = self.scopes[function].value(found.local) if found.local else None
         if found.local == expression and entry is not None and entry[1] is found.target:
             self._edit(entry[0], lambda _: cst.RemovalSentinel.REMOVE)
@@ -484,9 +522,14 @@ class _KeyUses(cst.CSTVisitor):
         self.methods: set[cst.FunctionDef] = set()
         self.functions: list[cst.FunctionDef] = []
         self.loops: list[list[cst.For | cst.While]] = [[]]
+        self.classes: list[cst.ClassDef] = []
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.methods.update(s for s in node.body.body if isinstance(s, cst.FunctionDef))
+        self.classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.classes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.append(node)
@@ -517,6 +560,8 @@ class _KeyUses(cst.CSTVisitor):
         if config is not None:
             for key, value in key_values(config, scope, self.codemod.keys):
                 self.uses.append(KeyUse(key, value, node, function, loop))
+            for key, value in self._instance_keys(config):
+                self.uses.append(KeyUse(key, value, node, function, loop, shared=config))
             return
         name = class_of_call(self.codemod, node)
         if name == "RunnableWithMessageHistory":
@@ -529,6 +574,35 @@ class _KeyUses(cst.CSTVisitor):
             positional = keyword is None and position == key_position and not arg.star
             if keyword == "session_id" or positional:
                 self.uses.append(KeyUse("session_id", arg.value, node, function, loop))
+
+    def _instance_keys(
+        self, config: cst.BaseExpression
+    ) -> Iterator[tuple[str, cst.BaseExpression]]:
+        """Constant keys of `self.<name>`, a config set once in the class: `self.config = {...}`."""
+        if not self.classes or not self.functions:
+            return
+        if not m.matches(config, m.Attribute(value=m.Name("self"), attr=m.Name())):
+            return
+        name = cst.ensure_type(config, cst.Attribute).attr.value
+        values = _instance_values(self.classes[-1], name)
+        if len(values) != 1 or not isinstance(values[0], cst.Dict):
+            return
+        scope = Scope(cst.Module([]))
+        for key, value in key_values(values[0], scope, self.codemod.keys):
+            if isinstance(value, cst.SimpleString | cst.Integer):
+                yield key, value
+
+
+def _instance_values(cls: cst.ClassDef, name: str) -> list[cst.BaseExpression]:
+    """Every value the class's methods assign to `self.<name>`."""
+    target = m.AssignTarget(target=m.Attribute(value=m.Name("self"), attr=m.Name(name)))
+    values: list[cst.BaseExpression] = []
+    for assign in m.findall(cls, m.Assign(targets=[target])):
+        values.append(cst.ensure_type(assign, cst.Assign).value)
+    augmented = m.AugAssign(target=m.Attribute(value=m.Name("self"), attr=m.Name(name)))
+    annotated = m.AnnAssign(target=m.Attribute(value=m.Name("self"), attr=m.Name(name)))
+    values.extend(cst.Name("self") for _ in m.findall(cls, augmented | annotated))
+    return values
 
 
 # Where a history class takes its session id when it is passed by position: first,

@@ -216,6 +216,22 @@ def _stdin(source: str, monkeypatch: pytest.MonkeyPatch, turns: Turns) -> None:
         program["chat_loop"]()
 
 
+def _user_and_message(user: str, text: str) -> dict[str, str]:
+    return {"user_id": user, "message": text}
+
+
+def _with_settings(drive: Driver) -> Driver:
+    """`drive`, with the app's settings module (`from settings import SESSION_ID`) importable."""
+
+    def with_settings(source: str, monkeypatch: pytest.MonkeyPatch, turns: Turns) -> None:
+        settings = types.ModuleType("settings")
+        settings.SESSION_ID = "default-session"  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "settings", settings)
+        drive(source, monkeypatch, turns)
+
+    return with_settings
+
+
 # fixture -> how it is driven, and what goes wrong before the fix (None: a guard)
 CASES: dict[str, tuple[Driver, Before | None]] = {
     "fastapi_request_model": (
@@ -238,6 +254,14 @@ CASES: dict[str, tuple[Driver, Before | None]] = {
     "cli_chat": (_terminal, Before.FORGETS),
     "history_class_constant": (_calls("reply"), Before.LEAKS),
     "module_level_uuid": (_calls("handle"), Before.LEAKS),
+    "route_module_constant": (_fastapi_json(_user_and_message), Before.LEAKS),
+    "fastapi_inline_constant": (_fastapi_json(_user_and_message), Before.LEAKS),
+    "imported_settings_constant": (
+        _with_settings(_fastapi_json(_user_and_message)),
+        Before.LEAKS,
+    ),
+    "bot_class_config": (_calls("handle"), Before.LEAKS),
+    "guard_cli_constant_thread": (_terminal, None),
     "guard_streamlit_guarded": (_streamlit, None),
     "guard_chainlit_session": (_chainlit, None),
     "guard_cli_before_loop": (_stdin, None),
