@@ -392,8 +392,7 @@ class LegacyConversationChain(PlannedEdits):
         removed: set[str],
     ) -> tuple[str, str | None]:
         """The input key and the agent's system text (None: no system text)."""
-        key_arg = argument(call, "input_key")
-        user = "input" if key_arg is None else self._literal(key_arg.value, "input_key")
+        user = self._input_key(call)
         arg = argument(call, "prompt")
         if arg is None:
             if (history, user) != ("history", "input"):
@@ -412,14 +411,7 @@ class LegacyConversationChain(PlannedEdits):
                 "its prompt is not a PromptTemplate built in this module: give create_agent "
                 "its system_prompt= by hand"
             )
-        template = argument(prompt, "template", 0 if isinstance(func, cst.Attribute) else None)
-        text = None if template is None else self.reach.string(template.value)
-        if text is None or argument(prompt, "template_format") is not None:
-            raise _Declined("its prompt's template is not a literal f-string template")
-        user = self._input(kind, user, (template_variables(text) or frozenset()) - {history})
-        parts = new.split_template(text, history, user)
-        if parts is None:
-            raise _Declined(f"its prompt does not read {history!r} then {user!r} alone")
+        user, parts = self._template_parts(prompt, func, kind, user, history)
         if parts[1] != "{" + user + "}":
             raise _Declined(
                 f"its prompt wraps the input in {parts[1]!r}: the agent receives the "
@@ -569,8 +561,7 @@ class LegacyConversationChain(PlannedEdits):
         removed: set[str],
     ) -> tuple[str, str, str | None]:
         """The input key, the prompt expression, and the default prompt's source if used."""
-        key_arg = argument(call, "input_key")
-        user = "input" if key_arg is None else self._literal(key_arg.value, "input_key")
+        user = self._input_key(call)
         arg = argument(call, "prompt")
         if arg is None:
             if (history, user) != ("history", "input"):
@@ -603,6 +594,29 @@ class LegacyConversationChain(PlannedEdits):
             inputs = found.required - {history}
             user = self._input(kind, user, inputs)
             return user, _code(arg.value), None
+        user, parts = self._template_parts(prompt, func, kind, user, history)
+        removed.add("PromptTemplate")
+        if isinstance(arg.value, cst.Name):
+            self._statement(arg.value.value, prompt, "prompt")
+            source = new.chat_prompt(*parts, history, window)
+            edits.append((prompt, _replaced_by(source)))
+            return user, arg.value.value, None
+        return user, new.chat_prompt(*parts, history, window, indent="    "), None
+
+    def _input_key(self, call: cst.Call) -> str:
+        """The chain's `input_key=`, or the default `input`."""
+        key_arg = argument(call, "input_key")
+        return "input" if key_arg is None else self._literal(key_arg.value, "input_key")
+
+    def _template_parts(
+        self,
+        prompt: cst.Call,
+        func: cst.BaseExpression | None,
+        kind: str,
+        user: str,
+        history: str,
+    ) -> tuple[str, tuple[str, str]]:
+        """The input key and the (system, human) text of a PromptTemplate built here."""
         template = argument(prompt, "template", 0 if isinstance(func, cst.Attribute) else None)
         text = None if template is None else self.reach.string(template.value)
         if text is None or argument(prompt, "template_format") is not None:
@@ -611,13 +625,7 @@ class LegacyConversationChain(PlannedEdits):
         parts = new.split_template(text, history, user)
         if parts is None:
             raise _Declined(f"its prompt does not read {history!r} then {user!r} alone")
-        removed.add("PromptTemplate")
-        if isinstance(arg.value, cst.Name):
-            self._statement(arg.value.value, prompt, "prompt")
-            source = new.chat_prompt(*parts, history, window)
-            edits.append((prompt, _replaced_by(source)))
-            return user, arg.value.value, None
-        return user, new.chat_prompt(*parts, history, window, indent="    "), None
+        return user, parts
 
     def _input(self, kind: str, user: str, inputs: frozenset[str]) -> str:
         if kind == "LLMChain" and len(inputs) == 1:
