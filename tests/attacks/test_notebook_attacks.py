@@ -61,13 +61,6 @@ def binds_everything_it_reads(cells: list[str]) -> bool:
     return undefined_names(cst.parse_module(program)) <= {"print"}
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MEMFIX_NO_CACHE", "1")
-    return tmp_path
-
-
 @pytest.mark.parametrize(
     "cells",
     [

@@ -47,13 +47,6 @@ SHAREABLE: dict[str, Callable[[list[FileResult]], str]] = {
 }
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MEMFIX_NO_CACHE", "1")
-    return tmp_path
-
-
 def fixed(source: str, path: str = "bot.py") -> FileResult:
     return fix_source(source, path=path, codemods=CODEMODS, settings=SETTINGS)
 

@@ -51,13 +51,6 @@ HOSTILE = [
 KEYS = [("history-url-env", "history_url_env"), ("session-key", "session_key")]
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MEMFIX_NO_CACHE", "1")
-    return tmp_path
-
-
 def write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         path = root / name
